@@ -1,0 +1,6 @@
+//! Implementations of the repository ports on [`crate::Database`].
+
+mod api_keys;
+mod health;
+mod idempotency;
+mod organizations;

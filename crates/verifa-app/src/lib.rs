@@ -1,0 +1,19 @@
+//! Use cases of Verifa: each service loads through a port, applies domain rules, persists through
+//! a port. Services hold ports as `Arc<dyn …>`; only the composition root knows the adapters.
+//!
+//! - [`api_keys`]: create, list, update, expire and clone keys; authenticate requests.
+//! - [`organizations`]: create organizations and bootstrap the first one.
+//! - [`idempotency`]: the idempotency-key protocol on top of the store port.
+//! - [`rate_limit`]: an in-process fixed-window limiter implementing the rate-limit port.
+//! - [`ids`], [`secrets`], [`clock`]: identifiers, random secrets and the system clock.
+
+pub mod api_keys;
+pub mod clock;
+pub mod error;
+pub mod idempotency;
+pub mod ids;
+pub mod organizations;
+pub mod rate_limit;
+pub mod secrets;
+
+pub use error::{AppError, FieldError};

@@ -1,0 +1,133 @@
+//! The HTTP layer of Verifa: axum router, extractors, DTOs, error mapping, middleware and the
+//! generated OpenAPI document. It depends on the use cases (`verifa-app`) and the port traits,
+//! never on adapters; the composition root hands it an [`AppState`].
+
+pub mod error;
+pub mod extract;
+pub mod inflection;
+pub mod metrics;
+pub mod middleware;
+pub mod routes;
+pub mod state;
+pub mod versioning;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use error::ApiError;
+use routes::docs::ApiDocument;
+use std::sync::Arc;
+use tower::ServiceBuilder;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use state::{AppState, HttpSettings, RateLimits, Services, VersionPolicy};
+
+/// The document skeleton; paths come from the routed handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Verifa API", description = "Self-hostable identity verification (KYC/AML) API compatible with Verifa."),
+    components(schemas(error::ErrorBody, error::FieldErrorBody)),
+    modifiers(&SecurityAddon),
+    tags((name = "api-keys", description = "API keys and rate limits"), (name = "operations", description = "Health, metrics and documentation"))
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+        openapi.info.version = versioning::CURRENT.to_owned();
+    }
+}
+
+/// Routes that need an API key.
+fn api_routes() -> OpenApiRouter<AppState> {
+    use routes::{api_keys, rate_limits};
+    OpenApiRouter::new()
+        .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
+        .routes(routes!(api_keys::get_api_key, api_keys::update_api_key))
+        .routes(routes!(api_keys::expire_api_key))
+        .routes(routes!(api_keys::clone_api_key))
+        .routes(routes!(rate_limits::get_rate_limits))
+}
+
+/// Routes open to anyone (operations and documentation).
+fn public_routes() -> OpenApiRouter<AppState> {
+    use routes::{docs, health};
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .routes(routes!(docs::openapi_json))
+        .routes(routes!(docs::docs_page))
+}
+
+/// Builds the router and the OpenAPI document it serves.
+pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    use middleware::{auth, idempotency, rate_limit, request_context, shaping, version};
+    let api_stack = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::rate_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            version::version,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
+        .layer(axum::middleware::from_fn(shaping::shape));
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api_routes().route_layer(api_stack))
+        .merge(public_routes())
+        .split_for_parts();
+    let document = ApiDocument {
+        json: Arc::new(serde_json::to_string(&openapi).unwrap_or_default()),
+        openapi: Arc::new(openapi.clone()),
+    };
+    let router = router
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "No route matches this path.",
+            )
+            .into_response()
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This method is not allowed on this path.",
+            )
+            .into_response()
+        })
+        .layer(axum::Extension(document))
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_context::request_context,
+        ))
+        .with_state(state);
+    (router, openapi)
+}
+
+/// Builds just the router.
+pub fn router(state: AppState) -> Router {
+    build(state).0
+}

@@ -1,0 +1,7 @@
+//! Route handlers, one module per resource.
+
+pub mod api_keys;
+pub mod docs;
+pub mod health;
+pub mod pagination;
+pub mod rate_limits;

@@ -1,0 +1,40 @@
+//! API keys storage.
+
+use crate::RepoError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use verifa_domain::api_key::ApiKey;
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::tenancy::Tenant;
+
+/// Stores API keys. Every read except [`ApiKeyRepository::find_by_secret_hash`] is scoped to a
+/// tenant, so a key of one environment never sees another environment's keys.
+#[async_trait]
+pub trait ApiKeyRepository: Send + Sync {
+    /// Inserts a new key.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] on a duplicate id or secret hash.
+    async fn insert(&self, key: &ApiKey) -> Result<(), RepoError>;
+
+    /// Finds the key whose secret hashes to `hash`, in any tenant (authentication).
+    async fn find_by_secret_hash(&self, hash: &str) -> Result<Option<ApiKey>, RepoError>;
+
+    /// Gets a key of the tenant.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when absent in this tenant.
+    async fn get(&self, tenant: &Tenant, id: &str) -> Result<ApiKey, RepoError>;
+
+    /// Lists the tenant's keys, newest first (ties broken by id).
+    async fn list(&self, tenant: &Tenant, page: PageRequest) -> Result<Page<ApiKey>, RepoError>;
+
+    /// Overwrites the mutable fields of an existing key of the tenant.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when absent in this tenant.
+    async fn update(&self, key: &ApiKey) -> Result<(), RepoError>;
+
+    /// Records a successful authentication (coarse; callers throttle it).
+    async fn record_use(&self, id: &str, at: DateTime<Utc>) -> Result<(), RepoError>;
+}

@@ -1,0 +1,15 @@
+//! Ports: the traits through which use cases reach the outside world, and their error enums.
+//!
+//! Adapters implement these traits; use cases hold them as `Arc<dyn …>`. No driver type (sea-orm,
+//! sqlx, reqwest, axum) appears in any signature or error here, so an adapter can be replaced
+//! without touching the domain or the use cases.
+
+pub mod api_keys;
+pub mod clock;
+pub mod error;
+pub mod health;
+pub mod idempotency;
+pub mod organizations;
+pub mod rate_limit;
+
+pub use error::RepoError;

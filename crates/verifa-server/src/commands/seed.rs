@@ -1,0 +1,79 @@
+//! `verifa seed`: an idempotent demo organization with well-known sandbox and live keys, so a
+//! new user can explore at once. The demo secrets are public: seeding refuses to run in
+//! production.
+
+use crate::commands::print_keys;
+use crate::compose::{build_application, connect};
+use crate::settings::{RunEnvironment, Settings};
+use verifa_app::api_keys::IssuedKey;
+use verifa_domain::tenancy::Environment;
+use verifa_ports::RepoError;
+use verifa_ports::api_keys::ApiKeyRepository;
+use verifa_ports::organizations::{Organization, OrganizationRepository};
+
+/// Id of the demo organization.
+pub const DEMO_ORG_ID: &str = "org_demo";
+/// Well-known demo sandbox secret.
+pub const DEMO_SANDBOX_SECRET: &str = "vk_sandbox_demo0000000000000000000000000000000000";
+/// Well-known demo live secret.
+pub const DEMO_LIVE_SECRET: &str = "vk_live_demo0000000000000000000000000000000000";
+
+/// Seeds the demo data (idempotent).
+pub async fn run(settings: &Settings) -> anyhow::Result<()> {
+    if settings.run_environment() == RunEnvironment::Production {
+        anyhow::bail!(
+            "refusing to seed demo data with well-known keys in production (VERIFA_ENV=production)"
+        );
+    }
+    let db = connect(settings, true).await?;
+    let app = build_application(settings, db.clone());
+    let keys = app.services.api_keys.as_ref();
+    let wanted = [
+        (Environment::Live, DEMO_LIVE_SECRET, "Demo admin (live)"),
+        (
+            Environment::Sandbox,
+            DEMO_SANDBOX_SECRET,
+            "Demo admin (sandbox)",
+        ),
+    ];
+    match OrganizationRepository::get(&db, DEMO_ORG_ID).await {
+        Ok(_) => {
+            for (env, secret, label) in wanted {
+                let hash = verifa_domain::api_key::hash_secret(secret);
+                if db.find_by_secret_hash(&hash).await?.is_none() {
+                    db.insert(&keys.admin_key_for_secret(DEMO_ORG_ID, env, secret, label))
+                        .await?;
+                }
+            }
+        }
+        Err(RepoError::NotFound) => {
+            let org = Organization {
+                id: DEMO_ORG_ID.into(),
+                name: "Demo Organization".into(),
+                created_at: chrono::Utc::now(),
+            };
+            let records: Vec<_> = wanted
+                .iter()
+                .map(|(env, secret, label)| {
+                    keys.admin_key_for_secret(DEMO_ORG_ID, *env, secret, label)
+                })
+                .collect();
+            db.create_with_keys(&org, &records).await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let issued: Vec<IssuedKey> = wanted
+        .iter()
+        .map(|(env, secret, label)| IssuedKey {
+            key: keys.admin_key_for_secret(DEMO_ORG_ID, *env, secret, label),
+            secret: (*secret).to_owned(),
+        })
+        .collect();
+    print_keys(
+        "Demo organization (well-known keys, for local use only)",
+        DEMO_ORG_ID,
+        &issued,
+    );
+    db.close().await;
+    Ok(())
+}

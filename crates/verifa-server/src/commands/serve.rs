@@ -1,0 +1,114 @@
+//! `verifa serve`: migrate, bootstrap on first start, serve HTTP, run background upkeep, and
+//! shut down gracefully on SIGINT/SIGTERM (stop accepting, finish in-flight requests within the
+//! grace period, stop workers).
+
+use crate::commands::print_keys;
+use crate::compose::{build_application, connect};
+use crate::settings::Settings;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Runs the server until a shutdown signal.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let db = connect(&settings, settings.database.migrate_on_start).await?;
+    tracing::info!(backend = db.backend_name(), "database ready");
+    let app = build_application(&settings, db);
+    if settings.bootstrap.enabled {
+        if let Some(created) = app
+            .services
+            .organizations
+            .bootstrap()
+            .await
+            .context("bootstrapping the first organization")?
+        {
+            print_keys(
+                "First start: created the default organization and its admin keys",
+                &created.org.id,
+                &created.keys,
+            );
+        }
+    }
+    let addr: SocketAddr = settings.server.addr.parse().context("server.addr")?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!(%addr, environment = settings.run_environment().as_str(), "listening");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let sweeper = tokio::spawn(sweep_idempotency_keys(
+        app.services.clone(),
+        Duration::from_secs(settings.idempotency.sweep_interval_secs.max(1)),
+        stop_rx.clone(),
+    ));
+
+    let mut serve_stop = stop_rx.clone();
+    let server = axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = serve_stop.wait_for(|stop| *stop).await;
+    });
+    let mut server = Box::pin(server.into_future());
+    tokio::select! {
+        result = &mut server => result.context("server failed")?,
+        () = shutdown_signal() => {
+            tracing::info!("shutdown requested; finishing in-flight requests");
+            let _ = stop_tx.send(true);
+            let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+            match tokio::time::timeout(grace, &mut server).await {
+                Ok(result) => result.context("server failed during shutdown")?,
+                Err(_) => tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests did not finish in time; closing"),
+            }
+        }
+    }
+    let _ = stop_tx.send(true);
+    let _ = sweeper.await;
+    app.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn sweep_idempotency_keys(
+    services: std::sync::Arc<verifa_http::Services>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        match services.idempotency.sweep().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "swept expired idempotency keys"),
+            Err(e) => tracing::warn!(error = %e, "idempotency sweep failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

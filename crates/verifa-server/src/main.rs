@@ -1,0 +1,128 @@
+//! `verifa`: the Verifa service binary. `verifa` alone (or `verifa serve`) runs the API server;
+//! the other subcommands are operator tools working on the configured database.
+
+use clap::{Parser, Subcommand};
+use verifa_server::commands::{self, migrate::MigrateAction};
+use verifa_server::settings::Settings;
+use verifa_server::telemetry;
+
+#[derive(Parser)]
+#[command(
+    name = "verifa",
+    version,
+    about = "Self-hostable identity verification service (Verifa API)"
+)]
+struct Cli {
+    /// Database URL, overriding the configuration (VERIFA__DATABASE__URL).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (the default).
+    Serve,
+    /// Apply, roll back or list database migrations.
+    Migrate {
+        /// up | down | fresh | status
+        #[arg(value_enum, default_value = "up")]
+        action: MigrateAction,
+    },
+    /// Manage organizations.
+    Orgs {
+        #[command(subcommand)]
+        command: OrgsCommand,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Create demo data (a demo organization with well-known keys).
+    Seed,
+}
+
+#[derive(Subcommand)]
+enum OrgsCommand {
+    /// Create an organization with a live and a sandbox admin key.
+    Create {
+        /// Organization name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create an API key; the secret is printed once.
+    Create {
+        /// Organization id (`org_…`).
+        #[arg(long)]
+        org: String,
+        /// `sandbox` or `live`.
+        #[arg(long)]
+        environment: String,
+        /// Comma-separated scopes (default: every scope).
+        #[arg(long, value_delimiter = ',')]
+        scopes: Option<Vec<String>>,
+        /// Label.
+        #[arg(long)]
+        label: Option<String>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let mut settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("verifa: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if let Some(url) = cli.database_url {
+        settings.database.url = url.into();
+        if let Err(e) = settings.validate() {
+            eprintln!("verifa: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
+    telemetry::init(&settings.log.format, &settings.log.level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("verifa: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => commands::serve::run(settings).await,
+            Command::Migrate { action } => commands::migrate::run(&settings, action).await,
+            Command::Orgs {
+                command: OrgsCommand::Create { name },
+            } => commands::orgs::create(&settings, &name).await,
+            Command::Keys {
+                command:
+                    KeysCommand::Create {
+                        org,
+                        environment,
+                        scopes,
+                        label,
+                    },
+            } => commands::keys::create(&settings, &org, &environment, scopes, label).await,
+            Command::Seed => commands::seed::run(&settings).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("verifa: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

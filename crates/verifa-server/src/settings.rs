@@ -1,0 +1,374 @@
+//! Typed configuration (config-rs): compiled-in defaults, then files from `VERIFA_CONFIG_DIR`
+//! (`default.toml`, `{VERIFA_ENV}.toml`, `local.toml`), then `VERIFA__SECTION__KEY` variables.
+//! Validated once at start; secrets are wrapped so they never print.
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+const DEVELOPMENT_TOML: &str = include_str!("../../../config/development.toml");
+const TEST_TOML: &str = include_str!("../../../config/test.toml");
+const PRODUCTION_TOML: &str = include_str!("../../../config/production.toml");
+
+/// The deployment environment (`VERIFA_ENV`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnvironment {
+    /// Local development (default).
+    Development,
+    /// Automated tests.
+    Test,
+    /// Production.
+    Production,
+}
+
+impl RunEnvironment {
+    /// Name as in `VERIFA_ENV`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunEnvironment::Development => "development",
+            RunEnvironment::Test => "test",
+            RunEnvironment::Production => "production",
+        }
+    }
+
+    fn compiled_overrides(self) -> &'static str {
+        match self {
+            RunEnvironment::Development => DEVELOPMENT_TOML,
+            RunEnvironment::Test => TEST_TOML,
+            RunEnvironment::Production => PRODUCTION_TOML,
+        }
+    }
+}
+
+/// Configuration errors, with messages that say what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// Unknown `VERIFA_ENV`.
+    #[error("VERIFA_ENV must be development, test or production, got '{0}'")]
+    UnknownEnvironment(String),
+    /// A source could not be read or merged.
+    #[error("configuration could not be loaded: {0}")]
+    Load(#[from] config::ConfigError),
+    /// A value is out of range or inconsistent.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Listen address.
+    pub addr: String,
+    /// Public base URL.
+    pub public_url: String,
+    /// Grace period for in-flight requests at shutdown.
+    pub shutdown_grace_secs: u64,
+    /// Per-request timeout.
+    pub request_timeout_secs: u64,
+    /// Trust `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Connection URL (may hold a password: never printed).
+    pub url: SecretString,
+    /// Pool maximum.
+    pub max_connections: u32,
+    /// Pool minimum.
+    pub min_connections: u32,
+    /// Wait for a connection.
+    pub acquire_timeout_secs: u64,
+    /// Migrate when serving starts.
+    pub migrate_on_start: bool,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `pretty` or `json`.
+    pub format: String,
+    /// Filter directive.
+    pub level: String,
+}
+
+/// `[api]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiSettings {
+    /// Current version.
+    pub current_version: String,
+    /// Accepted versions.
+    pub known_versions: Vec<String>,
+    /// Retired versions.
+    pub retired_versions: Vec<String>,
+    /// JSON body limit.
+    pub max_body_bytes: usize,
+    /// Plan reported by `/rate-limits`.
+    pub plan: String,
+}
+
+/// `[rate_limit]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    /// General budget per key per minute.
+    pub requests_per_minute: u32,
+    /// Session creation per key per minute.
+    pub session_create_per_minute: u32,
+    /// Publishable keys per minute.
+    pub publishable_per_minute: u32,
+}
+
+/// `[idempotency]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdempotencySettings {
+    /// Replay window.
+    pub ttl_hours: i64,
+    /// Claim lock.
+    pub lock_seconds: i64,
+    /// Sweep period.
+    pub sweep_interval_secs: u64,
+}
+
+/// `[bootstrap]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BootstrapSettings {
+    /// Create the first organization on an empty database.
+    pub enabled: bool,
+}
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Server.
+    pub server: ServerSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// API conventions.
+    pub api: ApiSettings,
+    /// Rate limits.
+    pub rate_limit: RateLimitSettings,
+    /// Idempotency.
+    pub idempotency: IdempotencySettings,
+    /// First-start bootstrap.
+    pub bootstrap: BootstrapSettings,
+    /// Which environment was loaded (not a config key).
+    #[serde(skip, default = "default_env")]
+    pub environment: Option<RunEnvironment>,
+}
+
+fn default_env() -> Option<RunEnvironment> {
+    None
+}
+
+impl Settings {
+    /// Loads from the process environment (`VERIFA_ENV`, `VERIFA_CONFIG_DIR`, `VERIFA__*`).
+    pub fn load() -> Result<Self, SettingsError> {
+        let env_name = std::env::var("VERIFA_ENV").unwrap_or_else(|_| "development".into());
+        let dir = std::env::var("VERIFA_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from("config"));
+        Self::load_from(
+            &env_name,
+            &dir,
+            Environment::with_prefix("VERIFA")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        )
+    }
+
+    /// Loads with explicit inputs (tests).
+    pub fn load_from(
+        env_name: &str,
+        dir: &std::path::Path,
+        env_source: Environment,
+    ) -> Result<Self, SettingsError> {
+        let run_env = match env_name {
+            "development" => RunEnvironment::Development,
+            "test" => RunEnvironment::Test,
+            "production" => RunEnvironment::Production,
+            other => return Err(SettingsError::UnknownEnvironment(other.to_owned())),
+        };
+        let config = Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .add_source(File::from_str(
+                run_env.compiled_overrides(),
+                FileFormat::Toml,
+            ))
+            .add_source(File::from(dir.join("default.toml")).required(false))
+            .add_source(File::from(dir.join(format!("{}.toml", run_env.as_str()))).required(false))
+            .add_source(File::from(dir.join("local.toml")).required(false))
+            .add_source(env_source)
+            .build()?;
+        let mut settings: Settings = config.try_deserialize()?;
+        settings.environment = Some(run_env);
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Test settings: compiled defaults for `VERIFA_ENV=test`, the given database URL, and
+    /// `VERIFA__…`-style overrides (`("RATE_LIMIT__REQUESTS_PER_MINUTE", "3")`). The process
+    /// environment is not read, so parallel tests cannot disturb each other.
+    pub fn for_tests(
+        database_url: &str,
+        overrides: &[(&str, &str)],
+    ) -> Result<Self, SettingsError> {
+        let mut vars: std::collections::HashMap<String, String> = overrides
+            .iter()
+            .map(|(k, v)| (format!("VERIFA__{k}"), (*v).to_owned()))
+            .collect();
+        vars.insert("VERIFA__DATABASE__URL".into(), database_url.to_owned());
+        vars.insert("VERIFA__BOOTSTRAP__ENABLED".into(), "false".into());
+        let source = Environment::with_prefix("VERIFA")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("api.retired_versions")
+            .with_list_parse_key("api.known_versions")
+            .source(Some(vars));
+        Self::load_from(
+            "test",
+            std::path::Path::new("/nonexistent-verifa-config"),
+            source,
+        )
+    }
+
+    /// The loaded environment.
+    pub fn run_environment(&self) -> RunEnvironment {
+        self.environment.unwrap_or(RunEnvironment::Development)
+    }
+
+    /// Checks ranges and consistency.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let bad = |m: String| Err(SettingsError::Invalid(m));
+        if self.server.addr.parse::<SocketAddr>().is_err() {
+            return bad(format!(
+                "server.addr '{}' is not an address like 127.0.0.1:8080",
+                self.server.addr
+            ));
+        }
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return bad("database.url must start with sqlite:// or postgres://".into());
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections must be at least 1".into());
+        }
+        if !matches!(self.log.format.as_str(), "pretty" | "json") {
+            return bad(format!(
+                "log.format must be 'pretty' or 'json', got '{}'",
+                self.log.format
+            ));
+        }
+        if !self.api.known_versions.contains(&self.api.current_version) {
+            return bad("api.current_version must be one of api.known_versions".into());
+        }
+        if self.api.max_body_bytes < 1024 {
+            return bad("api.max_body_bytes must be at least 1024".into());
+        }
+        if self.rate_limit.requests_per_minute == 0
+            || self.rate_limit.session_create_per_minute == 0
+            || self.rate_limit.publishable_per_minute == 0
+        {
+            return bad("rate limits must be at least 1 per minute".into());
+        }
+        if self.idempotency.ttl_hours < 1 || self.idempotency.lock_seconds < 1 {
+            return bad(
+                "idempotency.ttl_hours and idempotency.lock_seconds must be positive".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The database URL (deliberately explicit at the one place it is used).
+    pub fn database_url(&self) -> &str {
+        self.database.url.expose_secret()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> Environment {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Environment::with_prefix("VERIFA")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .source(Some(map))
+    }
+
+    #[test]
+    fn compiled_defaults_load_from_an_empty_directory() {
+        let s = Settings::load_from(
+            "development",
+            std::path::Path::new("/nonexistent"),
+            env(&[]),
+        )
+        .unwrap();
+        assert_eq!(s.server.addr, "127.0.0.1:8080");
+        assert!(s.database_url().starts_with("sqlite://"));
+        assert_eq!(s.log.format, "pretty");
+        let p = Settings::load_from("production", std::path::Path::new("/nonexistent"), env(&[]))
+            .unwrap();
+        assert_eq!(p.log.format, "json");
+    }
+
+    #[test]
+    fn environment_variables_override_files() {
+        let s = Settings::load_from(
+            "test",
+            std::path::Path::new("/nonexistent"),
+            env(&[
+                ("VERIFA__DATABASE__URL", "postgres://u:p@h/db"),
+                ("VERIFA__SERVER__ADDR", "0.0.0.0:9000"),
+                ("VERIFA__RATE_LIMIT__REQUESTS_PER_MINUTE", "7"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.database_url(), "postgres://u:p@h/db");
+        assert_eq!(s.server.addr, "0.0.0.0:9000");
+        assert_eq!(s.rate_limit.requests_per_minute, 7);
+        assert!(
+            !format!("{s:?}").contains("u:p@h"),
+            "the database URL must never print"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_clear_message() {
+        assert!(matches!(
+            Settings::load_from("staging", std::path::Path::new("/x"), env(&[])),
+            Err(SettingsError::UnknownEnvironment(_))
+        ));
+        let err = Settings::load_from(
+            "test",
+            std::path::Path::new("/x"),
+            env(&[("VERIFA__SERVER__ADDR", "nope")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("server.addr"));
+        let err = Settings::load_from(
+            "test",
+            std::path::Path::new("/x"),
+            env(&[("VERIFA__DATABASE__URL", "mysql://x")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("database.url"));
+    }
+}

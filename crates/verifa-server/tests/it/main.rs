@@ -1,0 +1,8 @@
+//! Integration tests of the whole service through the real router, each run on SQLite and on
+//! Postgres (`verifa_testkit::both_backends!`).
+
+mod api_keys;
+mod conventions;
+mod harness;
+mod idempotency;
+mod operations;

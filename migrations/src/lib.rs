@@ -1,0 +1,22 @@
+//! Database schema of Verifa, one migration per change, shared by SQLite and Postgres.
+//!
+//! Every statement is built with sea-query's schema builder so the same migration runs on both
+//! backends. JSON documents are stored as text: a workflow version must stay byte-identical
+//! forever, and text keeps exactly what was written (Postgres `jsonb` would reorder keys).
+
+// async-trait impls of the migration traits cannot name the manager lifetime.
+#![allow(elided_lifetimes_in_paths)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_tenancy_and_keys;
+
+/// Applies the migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_tenancy_and_keys::Migration)]
+    }
+}
