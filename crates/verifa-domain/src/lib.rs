@@ -5,6 +5,7 @@
 //! - [`scopes`]: API-key scopes, their defaults and how one scope satisfies another.
 //! - [`api_key`]: API-key secrets (format, prefix, environment) and key-object rules.
 //! - [`pagination`]: the `limit` / `offset` rules shared by every list endpoint.
+//! - [`workflow`]: workflow graphs, validation, the run executor, dry-run, diff and rollout.
 //!
 //! # Performance
 //!
@@ -40,3 +41,4 @@ pub mod api_key;
 pub mod pagination;
 pub mod scopes;
 pub mod tenancy;
+pub mod workflow;

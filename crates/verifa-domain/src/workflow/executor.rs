@@ -1,0 +1,950 @@
+//! The run executor: a pure state machine. [`step`] takes the graph, the current [`RunState`], one
+//! [`Event`] and the time, and returns the next state plus the [`Effect`]s the application must
+//! carry out (run a check, schedule a retry, pause at a gate, complete). No IO, no clock.
+//!
+//! One event advances through start and conditional nodes at once until it reaches a policy node
+//! (emit `ExecuteCheck`), a wait node (pause) or a terminal (complete).
+//!
+//! `node_results` statuses for nodes that run no check: start, conditional and terminal nodes are
+//! `passed` with `passed: null` (they route, they do not judge); a wait node is `pending` while
+//! paused, then `passed` on `continue` and `failed` on `fail`, `reject` or timeout.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+use super::condition::{evaluate_resolved, lookup_path};
+use super::model::{GateFailAction, Graph, Node, NodeKind, Outcome};
+
+/// Lifecycle of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Created, not started.
+    Pending,
+    /// Executing (a check is in flight or a retry is scheduled).
+    Running,
+    /// Waiting at an external gate.
+    Paused,
+    /// Reached an outcome.
+    Completed,
+    /// Stopped by an infrastructure failure (set by the application); may be resumed.
+    Failed,
+}
+
+/// Status of a check (and of a node result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Executing.
+    Pending,
+    /// Completed and passed.
+    Passed,
+    /// Completed, subject did not pass.
+    Failed,
+    /// Unrecoverable error.
+    Error,
+    /// Prerequisites missing.
+    Skipped,
+    /// Transient failure; retried with backoff.
+    RequiresRetry,
+}
+
+impl CheckStatus {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pending => "pending",
+            CheckStatus::Passed => "passed",
+            CheckStatus::Failed => "failed",
+            CheckStatus::Error => "error",
+            CheckStatus::Skipped => "skipped",
+            CheckStatus::RequiresRetry => "requires_retry",
+        }
+    }
+}
+
+/// Node type as shown in `node_results`.
+pub type NodeType = NodeKind;
+
+/// One `node_results` entry (CONTRACT §2.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeResult {
+    /// Node type.
+    pub node_type: NodeType,
+    /// Policy name (null for non-policy nodes).
+    pub policy: Option<String>,
+    /// Status (see the module docs for non-policy nodes).
+    pub status: CheckStatus,
+    /// Pass/fail verdict; null while pending, on error/skip, and for routing nodes.
+    pub passed: Option<bool>,
+    /// Check attempts made during this visit (0 for non-policy nodes).
+    pub attempts: u32,
+    /// When the node was entered.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the node finished.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Total check time reported by the executors (policy) or wall time (wait), in ms.
+    pub duration_ms: Option<u64>,
+    /// Where the run went next.
+    pub next_node: Option<String>,
+    /// Check output (policy), `{matched_condition}` (conditional), `{outcome}` (terminal).
+    pub output: Value,
+    /// Error detail, if any.
+    pub error: Option<String>,
+}
+
+/// One check attempt (immutable once recorded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// Node that ran the check.
+    pub node_id: String,
+    /// Policy name.
+    pub policy: String,
+    /// Attempt number, 1-based, increasing across retries and resumes for the node.
+    pub attempt: u32,
+    /// Result status.
+    pub status: CheckStatus,
+    /// Check output.
+    pub output: Value,
+    /// Error detail.
+    pub error: Option<String>,
+    /// `completed_at - duration_ms`.
+    pub started_at: DateTime<Utc>,
+    /// When the result arrived.
+    pub completed_at: DateTime<Utc>,
+    /// Reported duration.
+    pub duration_ms: u64,
+}
+
+/// An external gate decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Go on to the gate's `next`.
+    Continue,
+    /// Apply the gate's `on_fail`.
+    Fail,
+    /// Reject at once.
+    Reject,
+}
+
+/// A recorded external decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExternalDecision {
+    /// Gate node.
+    pub node_id: String,
+    /// Decision.
+    pub decision: Decision,
+    /// Caller metadata.
+    pub metadata: Value,
+    /// When it was applied.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Session facts visible to conditions under `session.`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionFacts {
+    /// ISO country.
+    pub country: Option<String>,
+    /// Session metadata.
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    /// Sandbox session.
+    #[serde(default)]
+    pub is_sandbox: bool,
+}
+
+/// Data visible to conditions besides check results.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunContext {
+    /// Extracted data (seeded by the caller, merged from checks' `output.extracted_data`).
+    #[serde(default)]
+    pub extracted_data: Map<String, Value>,
+    /// Session facts.
+    #[serde(default)]
+    pub session: SessionFacts,
+}
+
+/// The complete, serialisable state of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    /// Lifecycle status.
+    pub status: RunStatus,
+    /// Current (or last executed) node.
+    pub current_node: Option<String>,
+    /// Gate the run is paused at.
+    pub paused_at_node: Option<String>,
+    /// Every node entered, in order (a node entered twice appears twice).
+    pub path: Vec<String>,
+    /// Latest result per node.
+    pub node_results: BTreeMap<String, NodeResult>,
+    /// Every check attempt.
+    pub attempts: Vec<AttemptRecord>,
+    /// Every external decision.
+    pub external_decisions: Vec<ExternalDecision>,
+    /// Outcome once completed.
+    pub final_status: Option<Outcome>,
+    /// When `Start` was applied.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the run completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// `completed_at - started_at`.
+    pub duration_ms: Option<i64>,
+    /// Condition context.
+    pub context: RunContext,
+}
+
+impl RunState {
+    /// A pending run with the given context.
+    pub fn new(context: RunContext) -> Self {
+        Self {
+            status: RunStatus::Pending,
+            current_node: None,
+            paused_at_node: None,
+            path: Vec::new(),
+            node_results: BTreeMap::new(),
+            attempts: Vec::new(),
+            external_decisions: Vec::new(),
+            final_status: None,
+            started_at: None,
+            completed_at: None,
+            duration_ms: None,
+            context,
+        }
+    }
+
+    /// Latest attempt for a policy.
+    fn latest_check(&self, policy: &str) -> Option<&AttemptRecord> {
+        self.attempts.iter().rev().find(|a| a.policy == policy)
+    }
+
+    /// Resolves a condition field path against the run: `checks.<policy>.status`,
+    /// `checks.<policy>.<output...>` (latest attempt per policy), `extracted_data.<...>`,
+    /// `session.country`, `session.metadata.<...>`, `session.is_sandbox`.
+    pub fn lookup(&self, path: &str) -> Option<Cow<'_, Value>> {
+        let mut segs = path.split('.');
+        match segs.next()? {
+            "checks" => {
+                let attempt = self.latest_check(segs.next()?)?;
+                let mut rest = segs.peekable();
+                match rest.peek() {
+                    None => None,
+                    Some(&"status") => {
+                        rest.next();
+                        let status = Value::String(attempt.status.as_str().to_owned());
+                        if rest.peek().is_none() {
+                            Some(Cow::Owned(status))
+                        } else {
+                            None
+                        }
+                    }
+                    Some(_) => lookup_path(&attempt.output, rest).map(Cow::Borrowed),
+                }
+            }
+            "extracted_data" => {
+                let first = segs.next()?;
+                lookup_path(self.context.extracted_data.get(first)?, segs).map(Cow::Borrowed)
+            }
+            "session" => match segs.next()? {
+                "country" => {
+                    let c = self.context.session.country.as_ref()?;
+                    segs.next()
+                        .is_none()
+                        .then(|| Cow::Owned(Value::String(c.clone())))
+                }
+                "is_sandbox" => segs
+                    .next()
+                    .is_none()
+                    .then_some(Cow::Owned(Value::Bool(self.context.session.is_sandbox))),
+                "metadata" => {
+                    let first = segs.next()?;
+                    lookup_path(self.context.session.metadata.get(first)?, segs).map(Cow::Borrowed)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The attempt number the current visit of `node_id` is waiting for (1-based).
+    fn expected_attempt(&self, node_id: &str) -> u32 {
+        let done = self
+            .attempts
+            .iter()
+            .filter(|a| a.node_id == node_id)
+            .count();
+        u32::try_from(done).unwrap_or(u32::MAX).saturating_add(1)
+    }
+}
+
+/// Executor tuning passed in as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutorSettings {
+    /// Delay before retry n is `retry_backoff[n-1]`, clamped to the last entry (empty → none).
+    pub retry_backoff: Vec<Duration>,
+}
+
+impl Default for ExecutorSettings {
+    fn default() -> Self {
+        Self {
+            retry_backoff: [1, 2, 4, 8].map(Duration::from_secs).to_vec(),
+        }
+    }
+}
+
+/// Inputs to the state machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Begin at the entry node.
+    Start,
+    /// A check finished.
+    CheckFinished {
+        /// Node that ran it.
+        node_id: String,
+        /// Attempt number from the `ExecuteCheck` effect.
+        attempt: u32,
+        /// Result.
+        status: CheckStatus,
+        /// Output fields.
+        output: Value,
+        /// Error detail.
+        error: Option<String>,
+        /// How long the check took.
+        duration_ms: u64,
+    },
+    /// A scheduled retry is due.
+    RetryDue {
+        /// Node to retry.
+        node_id: String,
+    },
+    /// An external gate decision arrived.
+    ExternalDecision {
+        /// The decision.
+        decision: Decision,
+        /// Caller metadata.
+        metadata: Value,
+    },
+    /// A gate's timeout elapsed.
+    GateTimeout {
+        /// Gate node.
+        node_id: String,
+    },
+    /// Restart a paused or failed run at a node.
+    ResumeFrom {
+        /// Node to restart at.
+        node_id: String,
+    },
+}
+
+/// Outputs the application must carry out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// Run a check and feed back `CheckFinished` with this attempt number.
+    ExecuteCheck {
+        /// Node.
+        node_id: String,
+        /// Policy.
+        policy: String,
+        /// Node config.
+        config: Value,
+        /// Attempt number.
+        attempt: u32,
+    },
+    /// Feed back `RetryDue` at `at`.
+    ScheduleRetry {
+        /// Node.
+        node_id: String,
+        /// The attempt number the retry will run as.
+        attempt: u32,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The run paused at a gate; feed back `GateTimeout` at `timeout_at` if no decision came.
+    PauseAtGate {
+        /// Gate.
+        node_id: String,
+        /// Deadline, if the gate has a timeout.
+        timeout_at: Option<DateTime<Utc>>,
+    },
+    /// The run ended.
+    Complete {
+        /// Outcome.
+        outcome: Outcome,
+    },
+}
+
+/// Result of one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    /// New state.
+    pub state: RunState,
+    /// Effects to carry out, in order.
+    pub effects: Vec<Effect>,
+}
+
+/// Illegal events and graph inconsistencies.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ExecError {
+    /// Any event after completion.
+    #[error("the run is already completed")]
+    RunCompleted,
+    /// `Start` on a run that is not pending.
+    #[error("the run has already started")]
+    AlreadyStarted,
+    /// An event that needs a started run on a pending one.
+    #[error("the run has not started")]
+    NotStarted,
+    /// A decision or timeout while not paused (or at another gate).
+    #[error("the run is not paused at gate '{0}'")]
+    NotPaused(String),
+    /// `CheckFinished` for a node that is not the pending check.
+    #[error("node '{0}' has no check in flight")]
+    NotPendingNode(String),
+    /// `CheckFinished` with another attempt number than the one in flight.
+    #[error("node '{node_id}' is waiting for attempt {expected}, got {got}")]
+    WrongAttempt {
+        /// Node.
+        node_id: String,
+        /// Attempt in flight.
+        expected: u32,
+        /// Attempt reported.
+        got: u32,
+    },
+    /// `CheckFinished` reporting `pending`.
+    #[error("a finished check cannot have status 'pending'")]
+    PendingResult,
+    /// `RetryDue` for a node with no retry scheduled.
+    #[error("node '{0}' has no retry scheduled")]
+    NoRetryScheduled(String),
+    /// `ResumeFrom` on a run that is neither paused nor failed.
+    #[error("only a paused or failed run can be resumed")]
+    NotResumable,
+    /// A node id that is not in the graph.
+    #[error("unknown node '{0}'")]
+    UnknownNode(String),
+    /// The graph routes somewhere impossible (e.g. a dangling edge).
+    #[error("graph inconsistency at node '{node_id}': {detail}")]
+    GraphInconsistent {
+        /// Node.
+        node_id: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// More node transitions in one event than the graph has nodes: a cycle.
+    #[error("more than {0} node transitions in one event; the graph loops")]
+    LoopLimit(usize),
+    /// A timeout or backoff that does not fit in a timestamp.
+    #[error("time arithmetic overflowed")]
+    TimeOverflow,
+}
+
+/// Applies one event, returning the new state and effects. The input state is not modified.
+pub fn step(
+    graph: &Graph,
+    state: &RunState,
+    event: Event,
+    now: DateTime<Utc>,
+    settings: &ExecutorSettings,
+) -> Result<Transition, ExecError> {
+    let mut next = state.clone();
+    let effects = step_in_place(graph, &mut next, event, now, settings)?;
+    Ok(Transition {
+        state: next,
+        effects,
+    })
+}
+
+/// Like [`step`] but mutates `state`. All event preconditions are checked before anything is
+/// modified; only graph inconsistencies found while walking (dangling edge, loop limit) can
+/// leave a partially advanced state, so use [`step`] when the old state must survive an error.
+pub fn step_in_place(
+    graph: &Graph,
+    state: &mut RunState,
+    event: Event,
+    now: DateTime<Utc>,
+    settings: &ExecutorSettings,
+) -> Result<Vec<Effect>, ExecError> {
+    if state.status == RunStatus::Completed {
+        return Err(ExecError::RunCompleted);
+    }
+    let mut ex = Exec {
+        graph,
+        state,
+        now,
+        effects: Vec::new(),
+    };
+    match event {
+        Event::Start => {
+            if ex.state.status != RunStatus::Pending {
+                return Err(ExecError::AlreadyStarted);
+            }
+            ex.state.status = RunStatus::Running;
+            ex.state.started_at = Some(now);
+            ex.walk(&graph.entry)?;
+        }
+        Event::CheckFinished {
+            node_id,
+            attempt,
+            status,
+            output,
+            error,
+            duration_ms,
+        } => ex.check_finished(
+            node_id,
+            attempt,
+            status,
+            output,
+            error,
+            duration_ms,
+            settings,
+        )?,
+        Event::RetryDue { node_id } => ex.retry_due(&node_id)?,
+        Event::ExternalDecision { decision, metadata } => ex.decision(decision, metadata)?,
+        Event::GateTimeout { node_id } => {
+            let gate = ex.paused_gate(Some(&node_id))?;
+            ex.close_gate(&node_id, false, Some("gate timed out".to_owned()));
+            ex.apply_gate_fail(&node_id, &gate.on_fail)?;
+        }
+        Event::ResumeFrom { node_id } => {
+            if !matches!(ex.state.status, RunStatus::Paused | RunStatus::Failed) {
+                return Err(ExecError::NotResumable);
+            }
+            if !graph.nodes.contains_key(&node_id) {
+                return Err(ExecError::UnknownNode(node_id));
+            }
+            ex.state.status = RunStatus::Running;
+            ex.state.paused_at_node = None;
+            ex.walk(&node_id)?;
+        }
+    }
+    Ok(ex.effects)
+}
+
+struct Exec<'a> {
+    graph: &'a Graph,
+    state: &'a mut RunState,
+    now: DateTime<Utc>,
+    effects: Vec<Effect>,
+}
+
+fn add_ms(t: DateTime<Utc>, ms: u64) -> Result<DateTime<Utc>, ExecError> {
+    let delta = i64::try_from(ms)
+        .ok()
+        .and_then(TimeDelta::try_milliseconds)
+        .ok_or(ExecError::TimeOverflow)?;
+    t.checked_add_signed(delta).ok_or(ExecError::TimeOverflow)
+}
+
+fn ms_between(a: DateTime<Utc>, b: DateTime<Utc>) -> u64 {
+    u64::try_from((b - a).num_milliseconds()).unwrap_or(0)
+}
+
+impl<'a> Exec<'a> {
+    fn node(&self, id: &str) -> Result<&Node, ExecError> {
+        self.graph
+            .nodes
+            .get(id)
+            .ok_or_else(|| ExecError::UnknownNode(id.to_owned()))
+    }
+
+    /// Enters `start_id` and keeps going through routing nodes until the run must wait.
+    fn walk(&mut self, start_id: &str) -> Result<(), ExecError> {
+        let graph = self.graph;
+        let cap = graph.nodes.len() + 1;
+        let mut id: &str = start_id;
+        for _ in 0..cap {
+            let node = graph
+                .nodes
+                .get(id)
+                .ok_or_else(|| ExecError::GraphInconsistent {
+                    node_id: self.state.current_node.clone().unwrap_or_default(),
+                    detail: format!("routes to unknown node '{id}'"),
+                })?;
+            self.state.path.push(id.to_owned());
+            self.state.current_node = Some(id.to_owned());
+            let now = self.now;
+            let routed = |next: &str, output: Value| NodeResult {
+                node_type: node.kind(),
+                policy: None,
+                status: CheckStatus::Passed,
+                passed: None,
+                attempts: 0,
+                started_at: Some(now),
+                completed_at: Some(now),
+                duration_ms: Some(0),
+                next_node: Some(next.to_owned()),
+                output,
+                error: None,
+            };
+            match node {
+                Node::Start { next } => {
+                    let r = routed(next, Value::Object(Map::new()));
+                    self.state.node_results.insert(id.to_owned(), r);
+                    id = next;
+                }
+                Node::Conditional(c) => {
+                    let hit = c
+                        .conditions
+                        .iter()
+                        .position(|cond| evaluate_resolved(cond, self.state.lookup(&cond.field)));
+                    let next = hit
+                        .and_then(|i| c.conditions.get(i))
+                        .map_or(c.default.as_str(), |cond| cond.next.as_str());
+                    let mut out = Map::new();
+                    out.insert(
+                        "matched_condition".to_owned(),
+                        hit.map_or(Value::Null, Value::from),
+                    );
+                    let r = routed(next, Value::Object(out));
+                    self.state.node_results.insert(id.to_owned(), r);
+                    id = next;
+                }
+                Node::Terminal { outcome } => {
+                    let mut out = Map::new();
+                    out.insert("outcome".to_owned(), Value::from(outcome.as_str()));
+                    let mut r = routed("", Value::Object(out));
+                    r.next_node = None;
+                    self.state.node_results.insert(id.to_owned(), r);
+                    self.finish(*outcome);
+                    return Ok(());
+                }
+                Node::Policy(p) => {
+                    let attempt = self.state.expected_attempt(id);
+                    self.state.node_results.insert(
+                        id.to_owned(),
+                        NodeResult {
+                            node_type: NodeKind::Policy,
+                            policy: Some(p.policy.clone()),
+                            status: CheckStatus::Pending,
+                            passed: None,
+                            attempts: 1,
+                            started_at: Some(now),
+                            completed_at: None,
+                            duration_ms: None,
+                            next_node: None,
+                            output: Value::Object(Map::new()),
+                            error: None,
+                        },
+                    );
+                    self.effects.push(Effect::ExecuteCheck {
+                        node_id: id.to_owned(),
+                        policy: p.policy.clone(),
+                        config: p.config.clone(),
+                        attempt,
+                    });
+                    return Ok(());
+                }
+                Node::Wait(w) => {
+                    let timeout_at = match w.timeout_seconds {
+                        Some(s) => Some(add_ms(
+                            now,
+                            s.checked_mul(1000).ok_or(ExecError::TimeOverflow)?,
+                        )?),
+                        None => None,
+                    };
+                    self.state.status = RunStatus::Paused;
+                    self.state.paused_at_node = Some(id.to_owned());
+                    self.state.node_results.insert(
+                        id.to_owned(),
+                        NodeResult {
+                            node_type: NodeKind::Wait,
+                            policy: None,
+                            status: CheckStatus::Pending,
+                            passed: None,
+                            attempts: 0,
+                            started_at: Some(now),
+                            completed_at: None,
+                            duration_ms: None,
+                            next_node: None,
+                            output: Value::Object(Map::new()),
+                            error: None,
+                        },
+                    );
+                    self.effects.push(Effect::PauseAtGate {
+                        node_id: id.to_owned(),
+                        timeout_at,
+                    });
+                    return Ok(());
+                }
+            }
+        }
+        Err(ExecError::LoopLimit(cap))
+    }
+
+    fn finish(&mut self, outcome: Outcome) {
+        let s = &mut *self.state;
+        s.status = RunStatus::Completed;
+        s.final_status = Some(outcome);
+        s.paused_at_node = None;
+        s.completed_at = Some(self.now);
+        s.duration_ms = s.started_at.map(|t| (self.now - t).num_milliseconds());
+        self.effects.push(Effect::Complete { outcome });
+    }
+
+    /// Checks that `node_id` is the policy node whose check is in flight; returns its policy.
+    fn in_flight(
+        &self,
+        node_id: &str,
+        want: CheckStatus,
+    ) -> Result<&'a super::model::PolicyNode, ExecError> {
+        let graph: &'a Graph = self.graph;
+        let is_current = self.state.current_node.as_deref() == Some(node_id)
+            && self.state.status == RunStatus::Running;
+        let result_ok = self
+            .state
+            .node_results
+            .get(node_id)
+            .is_some_and(|r| r.status == want);
+        match graph.nodes.get(node_id) {
+            Some(Node::Policy(p)) if is_current && result_ok => Ok(p),
+            _ if want == CheckStatus::RequiresRetry => {
+                Err(ExecError::NoRetryScheduled(node_id.to_owned()))
+            }
+            _ => Err(ExecError::NotPendingNode(node_id.to_owned())),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_finished(
+        &mut self,
+        node_id: String,
+        attempt: u32,
+        status: CheckStatus,
+        output: Value,
+        error: Option<String>,
+        duration_ms: u64,
+        settings: &ExecutorSettings,
+    ) -> Result<(), ExecError> {
+        if self.state.status == RunStatus::Pending {
+            return Err(ExecError::NotStarted);
+        }
+        let graph = self.graph;
+        let policy = self.in_flight(&node_id, CheckStatus::Pending)?;
+        let expected = self.state.expected_attempt(&node_id);
+        if attempt != expected {
+            return Err(ExecError::WrongAttempt {
+                node_id,
+                expected,
+                got: attempt,
+            });
+        }
+        if status == CheckStatus::Pending {
+            return Err(ExecError::PendingResult);
+        }
+        let now = self.now;
+        let started_at = i64::try_from(duration_ms)
+            .ok()
+            .and_then(TimeDelta::try_milliseconds)
+            .and_then(|d| now.checked_sub_signed(d))
+            .unwrap_or(now);
+        if let Some(Value::Object(extracted)) = output.get("extracted_data") {
+            for (k, v) in extracted {
+                self.state
+                    .context
+                    .extracted_data
+                    .insert(k.clone(), v.clone());
+            }
+        }
+        self.state.attempts.push(AttemptRecord {
+            node_id: node_id.clone(),
+            policy: policy.policy.clone(),
+            attempt,
+            status,
+            output: output.clone(),
+            error: error.clone(),
+            started_at,
+            completed_at: now,
+            duration_ms,
+        });
+        let visit_attempts = {
+            let Some(r) = self.state.node_results.get_mut(&node_id) else {
+                return Err(ExecError::NotPendingNode(node_id));
+            };
+            r.output = output;
+            r.error = error;
+            r.status = status;
+            r.completed_at = Some(now);
+            r.duration_ms = Some(r.duration_ms.unwrap_or(0).saturating_add(duration_ms));
+            r.attempts
+        };
+        let mut status = status;
+        if status == CheckStatus::RequiresRetry {
+            if visit_attempts <= u32::from(policy.retries()) {
+                let idx = usize::try_from(visit_attempts.saturating_sub(1)).unwrap_or(usize::MAX);
+                let delay = settings
+                    .retry_backoff
+                    .get(idx)
+                    .or(settings.retry_backoff.last())
+                    .copied()
+                    .unwrap_or_default();
+                let at = add_ms(now, u64::try_from(delay.as_millis()).unwrap_or(u64::MAX))?;
+                self.effects.push(Effect::ScheduleRetry {
+                    node_id,
+                    attempt: attempt.saturating_add(1),
+                    at,
+                });
+                return Ok(());
+            }
+            // Retries exhausted: route as an error.
+            status = CheckStatus::Error;
+            if let Some(r) = self.state.node_results.get_mut(&node_id) {
+                r.status = CheckStatus::Error;
+                if r.error.is_none() {
+                    r.error = Some(format!("retries exhausted after {visit_attempts} attempts"));
+                }
+            }
+        }
+        let target: Option<&str> = match status {
+            CheckStatus::Passed => Some(&policy.on_pass),
+            CheckStatus::Failed => Some(&policy.on_fail),
+            CheckStatus::Skipped => policy.on_skip.as_deref().or(policy.on_error.as_deref()),
+            _ => policy.on_error.as_deref(),
+        };
+        let passed = match status {
+            CheckStatus::Passed => Some(true),
+            CheckStatus::Failed => Some(false),
+            _ => None,
+        };
+        if let Some(r) = self.state.node_results.get_mut(&node_id) {
+            r.passed = passed;
+            r.next_node = target.map(str::to_owned);
+        }
+        match target {
+            Some(t) => {
+                let t = graph
+                    .nodes
+                    .get_key_value(t)
+                    .map(|(k, _)| k.as_str())
+                    .ok_or_else(|| ExecError::GraphInconsistent {
+                        node_id: node_id.clone(),
+                        detail: format!("routes to unknown node '{t}'"),
+                    })?;
+                self.walk(t)
+            }
+            None => {
+                self.finish(Outcome::NeedsReview);
+                Ok(())
+            }
+        }
+    }
+
+    fn retry_due(&mut self, node_id: &str) -> Result<(), ExecError> {
+        if self.state.status == RunStatus::Pending {
+            return Err(ExecError::NotStarted);
+        }
+        let p = self.in_flight(node_id, CheckStatus::RequiresRetry)?;
+        let effect = Effect::ExecuteCheck {
+            node_id: node_id.to_owned(),
+            policy: p.policy.clone(),
+            config: p.config.clone(),
+            attempt: self.state.expected_attempt(node_id),
+        };
+        if let Some(r) = self.state.node_results.get_mut(node_id) {
+            r.status = CheckStatus::Pending;
+            r.passed = None;
+            r.completed_at = None;
+            r.attempts = r.attempts.saturating_add(1);
+        }
+        self.effects.push(effect);
+        Ok(())
+    }
+
+    /// The wait node the run is paused at (optionally requiring a specific id).
+    fn paused_gate(&self, want: Option<&str>) -> Result<super::model::WaitNode, ExecError> {
+        let at = self.state.paused_at_node.as_deref();
+        let label = want.or(at).unwrap_or_default().to_owned();
+        if self.state.status != RunStatus::Paused || (want.is_some() && want != at) {
+            return Err(ExecError::NotPaused(label));
+        }
+        let id = at.ok_or_else(|| ExecError::NotPaused(label.clone()))?;
+        match self.node(id)? {
+            Node::Wait(w) => Ok(w.clone()),
+            _ => Err(ExecError::GraphInconsistent {
+                node_id: id.to_owned(),
+                detail: "the run is paused at a node that is not a wait node".to_owned(),
+            }),
+        }
+    }
+
+    fn close_gate(&mut self, node_id: &str, passed: bool, error: Option<String>) {
+        let now = self.now;
+        self.state.status = RunStatus::Running;
+        self.state.paused_at_node = None;
+        if let Some(r) = self.state.node_results.get_mut(node_id) {
+            r.status = if passed {
+                CheckStatus::Passed
+            } else {
+                CheckStatus::Failed
+            };
+            r.passed = Some(passed);
+            r.completed_at = Some(now);
+            r.duration_ms = r.started_at.map(|s| ms_between(s, now));
+            r.error = error;
+        }
+    }
+
+    fn set_next(&mut self, node_id: &str, next: Option<&str>) {
+        if let Some(r) = self.state.node_results.get_mut(node_id) {
+            r.next_node = next.map(str::to_owned);
+        }
+    }
+
+    fn apply_gate_fail(&mut self, node_id: &str, action: &GateFailAction) -> Result<(), ExecError> {
+        match action {
+            GateFailAction::Review => {
+                self.set_next(node_id, None);
+                self.finish(Outcome::NeedsReview);
+                Ok(())
+            }
+            GateFailAction::Reject => {
+                self.set_next(node_id, None);
+                self.finish(Outcome::Rejected);
+                Ok(())
+            }
+            GateFailAction::Goto { node } => {
+                self.set_next(node_id, Some(node));
+                self.walk(node)
+            }
+        }
+    }
+
+    fn decision(&mut self, decision: Decision, metadata: Value) -> Result<(), ExecError> {
+        let gate = self.paused_gate(None)?;
+        let node_id = self.state.paused_at_node.clone().unwrap_or_default();
+        self.state.external_decisions.push(ExternalDecision {
+            node_id: node_id.clone(),
+            decision,
+            metadata,
+            decided_at: self.now,
+        });
+        match decision {
+            Decision::Continue => {
+                self.close_gate(&node_id, true, None);
+                self.set_next(&node_id, Some(&gate.next));
+                self.walk(&gate.next)
+            }
+            Decision::Fail => {
+                self.close_gate(&node_id, false, None);
+                self.apply_gate_fail(&node_id, &gate.on_fail)
+            }
+            Decision::Reject => {
+                self.close_gate(&node_id, false, None);
+                self.set_next(&node_id, None);
+                self.finish(Outcome::Rejected);
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "executor_tests.rs"]
+mod tests;
