@@ -37,10 +37,13 @@ enum Cleanup {
 impl TestDatabase {
     /// A new, empty SQLite database file (not migrated).
     pub async fn sqlite() -> TestDatabase {
-        let path = std::env::temp_dir()
-            .join(format!("verifa-test-{}.db", uuid::Uuid::new_v4().simple()));
+        let path =
+            std::env::temp_dir().join(format!("verifa-test-{}.db", uuid::Uuid::new_v4().simple()));
         let url = format!("sqlite://{}?mode=rwc", path.display());
-        TestDatabase { url, cleanup: Cleanup::SqliteFile(path) }
+        TestDatabase {
+            url,
+            cleanup: Cleanup::SqliteFile(path),
+        }
     }
 
     /// A new Postgres database, fully migrated (cloned from the template).
@@ -56,7 +59,13 @@ impl TestDatabase {
             );
         };
         match postgres::create(&server_url).await {
-            Ok((url, name)) => TestDatabase { url, cleanup: Cleanup::Postgres { admin_url: server_url, name } },
+            Ok((url, name)) => TestDatabase {
+                url,
+                cleanup: Cleanup::Postgres {
+                    admin_url: server_url,
+                    name,
+                },
+            },
             Err(err) => panic!("could not create a Postgres test database: {err:#}"),
         }
     }
@@ -72,7 +81,9 @@ impl TestDatabase {
 
 /// `VERIFA_TEST_DATABASE_URL`, if set and not empty.
 pub fn postgres_url() -> Option<String> {
-    std::env::var(URL_VAR).ok().filter(|url| !url.trim().is_empty())
+    std::env::var(URL_VAR)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
 }
 
 /// Whether `VERIFA_REQUIRE_POSTGRES=1`.

@@ -7,7 +7,9 @@
 //! keeps stray sessions out (a connected template cannot be cloned).
 
 use anyhow::{Context as _, Result, bail};
-use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbBackend, Statement,
+};
 use sha2::{Digest as _, Sha256};
 use verifa_migrations::{Migrator, MigratorTrait as _};
 
@@ -33,12 +35,16 @@ fn template_name_for<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 /// Creates `verifa_test_<uuid>` from the template; returns its URL and name.
 pub(crate) async fn create(server_url: &str) -> Result<(String, String)> {
     let template = template_name();
-    let admin = connect_one(server_url).await.context("connecting to the Postgres server")?;
+    let admin = connect_one(server_url)
+        .await
+        .context("connecting to the Postgres server")?;
     let result: Result<(String, String)> = async {
         ensure_template(&admin, server_url, &template).await?;
         let name = format!("verifa_test_{}", uuid::Uuid::new_v4().simple());
         admin
-            .execute_unprepared(&format!(r#"CREATE DATABASE "{name}" TEMPLATE "{template}""#))
+            .execute_unprepared(&format!(
+                r#"CREATE DATABASE "{name}" TEMPLATE "{template}""#
+            ))
             .await
             .with_context(|| format!("creating {name} from {template}"))?;
         Ok((with_database(server_url, &name)?, name))
@@ -48,7 +54,11 @@ pub(crate) async fn create(server_url: &str) -> Result<(String, String)> {
     result
 }
 
-async fn ensure_template(admin: &DatabaseConnection, server_url: &str, template: &str) -> Result<()> {
+async fn ensure_template(
+    admin: &DatabaseConnection,
+    server_url: &str,
+    template: &str,
+) -> Result<()> {
     // Session lock: the pool has exactly one connection, so lock, work and unlock share it.
     admin
         .execute_unprepared(&format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))
@@ -77,8 +87,12 @@ async fn ensure_template(admin: &DatabaseConnection, server_url: &str, template:
             .await
             .with_context(|| format!("creating the template {template}"))?;
         let db = connect_one(&with_database(server_url, template)?).await?;
-        let migrated = Migrator::up(&db, None).await.with_context(|| format!("migrating {template}"));
-        db.close().await.context("closing the template connection")?;
+        let migrated = Migrator::up(&db, None)
+            .await
+            .with_context(|| format!("migrating {template}"));
+        db.close()
+            .await
+            .context("closing the template connection")?;
         migrated?;
         admin
             .execute_unprepared(&format!(
@@ -98,7 +112,10 @@ async fn ensure_template(admin: &DatabaseConnection, server_url: &str, template:
 
 async fn connect_one(url: &str) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options.max_connections(1).min_connections(1).sqlx_logging(false);
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
     Ok(Database::connect(options).await?)
 }
 
@@ -107,13 +124,18 @@ pub(crate) fn drop_database(admin_url: &str, name: &str) {
     let admin_url = admin_url.to_owned();
     let name = name.to_owned();
     let worker = std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
             return;
         };
         runtime.block_on(async {
             if let Ok(admin) = connect_one(&admin_url).await {
                 let _ = admin
-                    .execute_unprepared(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                    .execute_unprepared(&format!(
+                        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                    ))
                     .await;
                 let _ = admin.close().await;
             }
@@ -148,7 +170,10 @@ mod tests {
     fn template_name_is_a_hash_of_the_migration_names() {
         // printf 'a\nb\n' | sha256sum
         assert_eq!(template_name_for(["a", "b"]), "verifa_tpl_911169ddaaf1");
-        assert_ne!(template_name_for(["a", "b"]), template_name_for(["a", "b", "c"]));
+        assert_ne!(
+            template_name_for(["a", "b"]),
+            template_name_for(["a", "b", "c"])
+        );
         assert_ne!(template_name_for(["ab"]), template_name_for(["a", "b"]));
     }
 
@@ -158,7 +183,10 @@ mod tests {
         assert_eq!(name, template_name());
         assert_eq!(name.len(), "verifa_tpl_".len() + 12);
         let hash = name.strip_prefix("verifa_tpl_").unwrap();
-        assert!(hash.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            hash.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
     }
 
     #[test]
@@ -167,7 +195,10 @@ mod tests {
             with_database("postgres://u:p@h:5432/postgres?sslmode=disable", "x").unwrap(),
             "postgres://u:p@h:5432/x?sslmode=disable"
         );
-        assert_eq!(with_database("postgres://u@h:1", "x").unwrap(), "postgres://u@h:1/x");
+        assert_eq!(
+            with_database("postgres://u@h:1", "x").unwrap(),
+            "postgres://u@h:1/x"
+        );
         assert!(with_database("nope", "x").is_err());
     }
 }
