@@ -10,6 +10,8 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_tenancy_and_keys;
+mod m20261126_000002_workflows;
+mod m20261126_000004_watchlists;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -17,6 +19,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_tenancy_and_keys::Migration)]
+        vec![
+            Box::new(m20261126_000001_tenancy_and_keys::Migration),
+            Box::new(m20261126_000002_workflows::Migration),
+            Box::new(m20261126_000004_watchlists::Migration),
+        ]
     }
 }

@@ -66,13 +66,12 @@ impl Database {
             .sqlx_logging(false);
         match scheme {
             "sqlite" => {
-                if let Some(parent) =
-                    sqlite_file(url).and_then(|p| p.parent().map(Path::to_path_buf))
+                if let Some(parent) = sqlite_file(url)
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .filter(|p| !p.as_os_str().is_empty())
                 {
-                    if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(&parent)
-                            .map_err(|e| DbSetupError::Io(parent.display().to_string(), e))?;
-                    }
+                    std::fs::create_dir_all(&parent)
+                        .map_err(|e| DbSetupError::Io(parent.display().to_string(), e))?;
                 }
                 options.map_sqlx_sqlite_opts(|o| {
                     o.create_if_missing(true)

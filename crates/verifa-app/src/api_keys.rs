@@ -289,10 +289,8 @@ impl ApiKeyService {
         let api_version = self.check_version(input.api_version, &mut errors);
         let allowed_ips = check_ips(input.allowed_ips, &mut errors);
         let inflection = check_inflection(input.default_key_inflection, &mut errors);
-        if let Some(at) = input.expires_at {
-            if at <= now {
-                errors.push(FieldError::new("expires_at", "must be in the future"));
-            }
+        if input.expires_at.is_some_and(|at| at <= now) {
+            errors.push(FieldError::new("expires_at", "must be in the future"));
         }
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));

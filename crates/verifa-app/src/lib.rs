@@ -15,5 +15,6 @@ pub mod ids;
 pub mod organizations;
 pub mod rate_limit;
 pub mod secrets;
+pub mod workflows;
 
 pub use error::{AppError, FieldError};

@@ -4,6 +4,7 @@
 //! - [`tenancy`]: organizations and the `live` / `sandbox` environment split.
 //! - [`scopes`]: API-key scopes, their defaults and how one scope satisfies another.
 //! - [`api_key`]: API-key secrets (format, prefix, environment) and key-object rules.
+//! - [`inflection`]: response key casing (snake, camel, kebab) that leaves user-data keys alone.
 //! - [`pagination`]: the `limit` / `offset` rules shared by every list endpoint.
 //! - [`workflow`]: workflow graphs, validation, the run executor, dry-run, diff and rollout.
 //!
@@ -38,7 +39,9 @@
 )]
 
 pub mod api_key;
+pub mod inflection;
 pub mod pagination;
 pub mod scopes;
 pub mod tenancy;
+pub mod webhooks;
 pub mod workflow;

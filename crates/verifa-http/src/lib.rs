@@ -4,7 +4,6 @@
 
 pub mod error;
 pub mod extract;
-pub mod inflection;
 pub mod metrics;
 pub mod middleware;
 pub mod routes;
@@ -32,7 +31,7 @@ pub use state::{AppState, HttpSettings, RateLimits, Services, VersionPolicy};
     info(title = "Verifa API", description = "Self-hostable identity verification (KYC/AML) API compatible with Verifa."),
     components(schemas(error::ErrorBody, error::FieldErrorBody)),
     modifiers(&SecurityAddon),
-    tags((name = "api-keys", description = "API keys and rate limits"), (name = "operations", description = "Health, metrics and documentation"))
+    tags((name = "api-keys", description = "API keys and rate limits"), (name = "workflows", description = "Workflows, versions, drafts, rollout, dry-runs and analytics"), (name = "operations", description = "Health, metrics and documentation"))
 )]
 struct ApiDoc;
 
@@ -51,13 +50,36 @@ impl utoipa::Modify for SecurityAddon {
 
 /// Routes that need an API key.
 fn api_routes() -> OpenApiRouter<AppState> {
-    use routes::{api_keys, rate_limits};
+    use routes::{api_keys, drafts, rate_limits, workflows};
     OpenApiRouter::new()
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
         .routes(routes!(api_keys::get_api_key, api_keys::update_api_key))
         .routes(routes!(api_keys::expire_api_key))
         .routes(routes!(api_keys::clone_api_key))
         .routes(routes!(rate_limits::get_rate_limits))
+        .routes(routes!(
+            workflows::list_workflows,
+            workflows::create_workflow
+        ))
+        .routes(routes!(workflows::get_workflow, workflows::update_workflow))
+        .routes(routes!(workflows::set_default_workflow))
+        .routes(routes!(workflows::deactivate_workflow))
+        .routes(routes!(workflows::clone_workflow))
+        .routes(routes!(workflows::list_versions))
+        .routes(routes!(workflows::get_rollout, workflows::put_rollout))
+        .routes(routes!(workflows::dry_run_workflow))
+        .routes(routes!(workflows::list_policies))
+        .routes(routes!(workflows::workflow_policies))
+        .routes(routes!(workflows::workflow_analytics))
+        .routes(routes!(drafts::list_drafts, drafts::create_draft))
+        .routes(routes!(
+            drafts::get_draft,
+            drafts::edit_draft,
+            drafts::discard_draft
+        ))
+        .routes(routes!(drafts::diff_draft))
+        .routes(routes!(drafts::dry_run_draft))
+        .routes(routes!(drafts::publish_draft))
 }
 
 /// Routes open to anyone (operations and documentation).

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use verifa_app::api_keys::ApiKeyService;
 use verifa_app::idempotency::IdempotencyService;
 use verifa_app::organizations::OrganizationService;
+use verifa_app::workflows::WorkflowService;
 use verifa_ports::clock::Clock;
 use verifa_ports::health::StoreHealth;
 use verifa_ports::rate_limit::RateLimiter;
@@ -64,6 +65,8 @@ pub struct Services {
     pub api_keys: Arc<ApiKeyService>,
     /// Organizations.
     pub organizations: Arc<OrganizationService>,
+    /// Workflows.
+    pub workflows: Arc<WorkflowService>,
     /// Idempotency protocol.
     pub idempotency: Arc<IdempotencyService>,
     /// Store health.

@@ -5,11 +5,16 @@
 //! without touching the domain or the use cases.
 
 pub mod api_keys;
+pub mod checks;
 pub mod clock;
+pub mod duplicates;
 pub mod error;
 pub mod health;
 pub mod idempotency;
 pub mod organizations;
 pub mod rate_limit;
+pub mod watchlists;
+pub mod webhooks;
+pub mod workflows;
 
 pub use error::RepoError;

@@ -10,6 +10,8 @@ use verifa_app::clock::SystemClock;
 use verifa_app::idempotency::{IdempotencyService, IdempotencySettings};
 use verifa_app::organizations::OrganizationService;
 use verifa_app::rate_limit::FixedWindowLimiter;
+use verifa_app::workflows::{Simulator, WorkflowService};
+use verifa_domain::workflow::{PolicyCatalog, SimulatedCheck};
 use verifa_http::metrics::Metrics;
 use verifa_http::{AppState, HttpSettings, RateLimits, Services, VersionPolicy};
 use verifa_ports::clock::Clock;
@@ -61,8 +63,30 @@ pub fn build_services(settings: &Settings, db: &Database, clock: Arc<dyn Clock>)
             lock: chrono::Duration::seconds(settings.idempotency.lock_seconds),
         },
     ));
+    let catalog = Arc::new(PolicyCatalog {
+        policies: verifa_adapters_checks::specs::all()
+            .into_iter()
+            .map(|s| (s.name.clone(), s))
+            .collect(),
+    });
+    let sim_clock = clock.clone();
+    let simulator: Simulator = Arc::new(move |policy: &str, config: &serde_json::Value| {
+        let outcome =
+            verifa_adapters_checks::sandbox_outcome(policy, config, sim_clock.now().date_naive());
+        SimulatedCheck {
+            status: outcome.status,
+            output: outcome.output,
+        }
+    });
+    let workflows = Arc::new(WorkflowService::new(
+        store.clone(),
+        clock.clone(),
+        catalog,
+        simulator,
+    ));
     Arc::new(Services {
         api_keys,
+        workflows,
         organizations,
         idempotency,
         health: store,

@@ -4,3 +4,6 @@ mod api_keys;
 mod health;
 mod idempotency;
 mod organizations;
+mod workflows;
+mod duplicates;
+mod watchlists;

@@ -2,7 +2,6 @@
 //! casing, applied to JSON responses in one place so handlers always write the canonical shape.
 
 use crate::error::ApiError;
-use crate::inflection::{Inflection, inflect};
 use crate::middleware::version::ApiVersion;
 use crate::versioning;
 use axum::body::{Body, to_bytes};
@@ -11,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use verifa_app::api_keys::Caller;
+use verifa_domain::inflection::{Inflection, inflect};
 
 /// Request header.
 pub const INFLECTION_HEADER: &str = "key-inflection";

@@ -2,6 +2,8 @@
 
 pub mod api_keys;
 pub mod docs;
+pub mod drafts;
 pub mod health;
 pub mod pagination;
 pub mod rate_limits;
+pub mod workflows;

@@ -15,20 +15,21 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let db = connect(&settings, settings.database.migrate_on_start).await?;
     tracing::info!(backend = db.backend_name(), "database ready");
     let app = build_application(&settings, db);
-    if settings.bootstrap.enabled {
-        if let Some(created) = app
-            .services
+    let bootstrapped = if settings.bootstrap.enabled {
+        app.services
             .organizations
             .bootstrap()
             .await
             .context("bootstrapping the first organization")?
-        {
-            print_keys(
-                "First start: created the default organization and its admin keys",
-                &created.org.id,
-                &created.keys,
-            );
-        }
+    } else {
+        None
+    };
+    if let Some(created) = bootstrapped {
+        print_keys(
+            "First start: created the default organization and its admin keys",
+            &created.org.id,
+            &created.keys,
+        );
     }
     let addr: SocketAddr = settings.server.addr.parse().context("server.addr")?;
     let listener = tokio::net::TcpListener::bind(addr)

@@ -259,7 +259,7 @@ async fn allowed_ips_restrict_callers(db: TestDatabase) {
     assert_eq!(
         app.get("/api/v1/api-keys")
             .key(&secret)
-            .from_ip("10.20.30.40")
+            .with_peer_ip("10.20.30.40")
             .send()
             .await
             .status,
@@ -268,7 +268,7 @@ async fn allowed_ips_restrict_callers(db: TestDatabase) {
     assert_eq!(
         app.get("/api/v1/api-keys")
             .key(&secret)
-            .from_ip("192.0.2.7")
+            .with_peer_ip("192.0.2.7")
             .send()
             .await
             .status,
@@ -276,14 +276,14 @@ async fn allowed_ips_restrict_callers(db: TestDatabase) {
     );
     app.get("/api/v1/api-keys")
         .key(&secret)
-        .from_ip("192.0.2.8")
+        .with_peer_ip("192.0.2.8")
         .send()
         .await
         .assert_error(403, "ip_not_allowed");
     // X-Forwarded-For is not trusted by default: it cannot be used to get in.
     app.get("/api/v1/api-keys")
         .key(&secret)
-        .from_ip("203.0.113.1")
+        .with_peer_ip("203.0.113.1")
         .header("x-forwarded-for", "10.0.0.1")
         .send()
         .await

@@ -19,6 +19,8 @@ pub struct TestApp {
     pub router: Router,
     pub services: Arc<Services>,
     #[allow(dead_code)]
+    pub db: verifa_adapters_db::Database,
+    #[allow(dead_code)]
     pub org_id: String,
     pub live_key: String,
     pub sandbox_key: String,
@@ -117,7 +119,7 @@ impl<'a> Req<'a> {
         self
     }
 
-    pub fn from_ip(mut self, ip: &str) -> Self {
+    pub fn with_peer_ip(mut self, ip: &str) -> Self {
         self.peer = SocketAddr::new(ip.parse().unwrap(), 40000);
         self
     }
@@ -163,7 +165,7 @@ impl TestApp {
     pub async fn with_settings(db: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
         let settings = Settings::for_tests(&db.url, overrides).expect("test settings");
         let store = connect(&settings, true).await.expect("connect + migrate");
-        let app = build_application(&settings, store);
+        let app = build_application(&settings, store.clone());
         let created = app
             .services
             .organizations
@@ -182,6 +184,7 @@ impl TestApp {
         TestApp {
             router: app.router,
             services: app.services,
+            db: store,
             org_id: created.org.id.clone(),
             live_key: secret("live"),
             sandbox_key: secret("sandbox"),
@@ -232,6 +235,16 @@ impl TestApp {
 
     pub fn patch(&self, path: &str) -> Req<'_> {
         self.req(Method::PATCH, path)
+    }
+
+    #[allow(dead_code)]
+    pub fn put(&self, path: &str) -> Req<'_> {
+        self.req(Method::PUT, path)
+    }
+
+    #[allow(dead_code)]
+    pub fn delete(&self, path: &str) -> Req<'_> {
+        self.req(Method::DELETE, path)
     }
 
     /// Creates a key with the given scopes using the sandbox admin key; returns (id, secret).

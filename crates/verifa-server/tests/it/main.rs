@@ -6,3 +6,4 @@ mod conventions;
 mod harness;
 mod idempotency;
 mod operations;
+mod workflows;

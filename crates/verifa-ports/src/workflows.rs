@@ -1,0 +1,283 @@
+//! Workflows storage: workflows, their immutable versions, drafts, rollout maps, and the
+//! run statistics behind analytics.
+
+use crate::RepoError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::tenancy::Tenant;
+use verifa_domain::workflow::RolloutEntry;
+
+/// A workflow row (its mutable head).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowRecord {
+    /// `wfl_…`.
+    pub id: String,
+    /// Owner.
+    pub tenant: Tenant,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Newest version number (the optimistic-concurrency counter).
+    pub version: i32,
+    /// Default workflow of the tenant.
+    pub is_default: bool,
+    /// Accepts new sessions.
+    pub is_active: bool,
+    /// `graph` or `steps` (of the newest version).
+    pub format: String,
+    /// Screening settings (free object).
+    pub screening_settings: Option<Value>,
+    /// Builder layout (free object).
+    pub graph_layout: Option<Value>,
+    /// Rollout map.
+    pub rollout: Vec<RolloutEntry>,
+    /// When the rollout map last changed.
+    pub rollout_updated_at: DateTime<Utc>,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An immutable version. `graph_json` is stored and returned byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionRecord {
+    /// `wfv_…`.
+    pub id: String,
+    /// Workflow.
+    pub workflow_id: String,
+    /// Owner.
+    pub tenant: Tenant,
+    /// Version number (1, 2, …).
+    pub version: i32,
+    /// `graph` or `steps`.
+    pub format: String,
+    /// The executable graph (after normalisation and auto-injection), as JSON text.
+    pub graph_json: String,
+    /// The legacy steps as submitted, as JSON text.
+    pub steps_json: Option<String>,
+    /// Data requirements, as JSON text.
+    pub data_requirements_json: Option<String>,
+    /// `create` | `update` | `publish` | `clone` | `rollback`.
+    pub source: String,
+    /// Draft published into this version.
+    pub draft_id: Option<String>,
+    /// Key that created it.
+    pub created_by: String,
+    /// sha256 of the canonical graph JSON.
+    pub content_hash: String,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A draft.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftRecord {
+    /// `wfd_…`.
+    pub id: String,
+    /// Workflow.
+    pub workflow_id: String,
+    /// Owner.
+    pub tenant: Tenant,
+    /// Workflow version the draft started from.
+    pub base_version: i32,
+    /// Name to publish.
+    pub name: String,
+    /// Description to publish.
+    pub description: Option<String>,
+    /// `graph` or `steps`.
+    pub format: String,
+    /// Graph as edited (may be invalid).
+    pub graph: Option<Value>,
+    /// Steps as edited.
+    pub steps: Option<Value>,
+    /// Data requirements.
+    pub data_requirements: Option<Value>,
+    /// Builder layout.
+    pub graph_layout: Option<Value>,
+    /// `open` | `published` | `discarded`.
+    pub status: String,
+    /// Version created by publishing.
+    pub published_version: Option<i32>,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new version together with the head changes that publish it.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    /// The version row.
+    pub version: VersionRecord,
+    /// The workflow head after publishing (version bumped, rollout updated).
+    pub workflow: WorkflowRecord,
+    /// The draft to mark `published`, if any.
+    pub draft_id: Option<String>,
+}
+
+/// Filters of workflow analytics.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyticsFilter {
+    /// Runs created at or after.
+    pub date_from: Option<DateTime<Utc>>,
+    /// Runs created before.
+    pub date_to: Option<DateTime<Utc>>,
+    /// Only this version.
+    pub version: Option<i32>,
+}
+
+/// Aggregates of one node.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeStats {
+    /// Node id.
+    pub node_id: String,
+    /// Policy (policy nodes).
+    pub policy: Option<String>,
+    /// Attempts executed.
+    pub executions: u64,
+    /// Passed attempts.
+    pub passed: u64,
+    /// Failed attempts.
+    pub failed: u64,
+    /// Errored attempts.
+    pub errors: u64,
+    /// Attempts that were retries (attempt > 1).
+    pub retries: u64,
+    /// Attempt durations in milliseconds, ascending (for percentiles).
+    pub durations_ms: Vec<i64>,
+}
+
+/// Raw run statistics; percentiles are computed by the caller from the sorted durations.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunStats {
+    /// Runs.
+    pub total: u64,
+    /// Count by final status (`approved`, `rejected`, `needs_review`) and `in_progress`.
+    pub by_final_status: Vec<(String, u64)>,
+    /// Count by run status.
+    pub by_status: Vec<(String, u64)>,
+    /// Count by version.
+    pub by_version: Vec<(i32, u64)>,
+    /// Durations of completed runs in milliseconds, ascending.
+    pub run_durations_ms: Vec<i64>,
+    /// Per node.
+    pub nodes: Vec<NodeStats>,
+}
+
+/// Stores workflows.
+#[async_trait]
+pub trait WorkflowRepository: Send + Sync {
+    /// Inserts a workflow with its first version; when `workflow.is_default`, the tenant's
+    /// previous default is cleared in the same transaction.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] on a uniqueness violation.
+    async fn create(
+        &self,
+        workflow: &WorkflowRecord,
+        first_version: &VersionRecord,
+    ) -> Result<(), RepoError>;
+
+    /// Gets a workflow of the tenant. [`RepoError::NotFound`] when absent.
+    async fn get(&self, tenant: &Tenant, id: &str) -> Result<WorkflowRecord, RepoError>;
+
+    /// The tenant's default workflow, if any.
+    async fn get_default(&self, tenant: &Tenant) -> Result<Option<WorkflowRecord>, RepoError>;
+
+    /// Lists workflows, newest first, optionally filtered by `is_active`.
+    async fn list(
+        &self,
+        tenant: &Tenant,
+        is_active: Option<bool>,
+        page: PageRequest,
+    ) -> Result<Page<WorkflowRecord>, RepoError>;
+
+    /// Overwrites name, description, settings, layout and `is_active` (never the version).
+    async fn update_head(&self, workflow: &WorkflowRecord) -> Result<(), RepoError>;
+
+    /// Publishes a version: inserts it, sets the head (version, rollout, format…) only if the
+    /// head's version is still `expected_version`, and marks the draft published — atomically.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when another publication won the race.
+    async fn publish(
+        &self,
+        expected_version: i32,
+        publication: &Publication,
+    ) -> Result<(), RepoError>;
+
+    /// Makes `id` the tenant's only default (atomically).
+    async fn set_default(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
+
+    /// Replaces the rollout map.
+    async fn set_rollout(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        entries: &[RolloutEntry],
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
+
+    /// Versions, newest first.
+    async fn versions(
+        &self,
+        tenant: &Tenant,
+        workflow_id: &str,
+        page: PageRequest,
+    ) -> Result<Page<VersionRecord>, RepoError>;
+
+    /// One version. [`RepoError::NotFound`] when absent.
+    async fn version(
+        &self,
+        tenant: &Tenant,
+        workflow_id: &str,
+        version: i32,
+    ) -> Result<VersionRecord, RepoError>;
+
+    /// Existing version numbers of a workflow.
+    async fn version_numbers(
+        &self,
+        tenant: &Tenant,
+        workflow_id: &str,
+    ) -> Result<Vec<i32>, RepoError>;
+
+    /// Inserts a draft.
+    async fn insert_draft(&self, draft: &DraftRecord) -> Result<(), RepoError>;
+
+    /// Gets a draft. [`RepoError::NotFound`] when absent.
+    async fn draft(
+        &self,
+        tenant: &Tenant,
+        workflow_id: &str,
+        draft_id: &str,
+    ) -> Result<DraftRecord, RepoError>;
+
+    /// Lists drafts of a workflow, newest first, optionally by status.
+    async fn drafts(
+        &self,
+        tenant: &Tenant,
+        workflow_id: &str,
+        status: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<DraftRecord>, RepoError>;
+
+    /// Overwrites a draft.
+    async fn update_draft(&self, draft: &DraftRecord) -> Result<(), RepoError>;
+
+    /// Run statistics of a workflow for analytics.
+    async fn run_stats(
+        &self,
+        tenant: &Tenant,
+        workflow_id: &str,
+        filter: &AnalyticsFilter,
+    ) -> Result<RunStats, RepoError>;
+}
