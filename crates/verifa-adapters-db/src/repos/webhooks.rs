@@ -1,0 +1,658 @@
+//! [`WebhookStore`] on sea-orm.
+
+use crate::Database;
+use crate::entities::{
+    session_events, webhook_deliveries as deliveries, webhook_endpoints as endpoints,
+    webhook_fanout_cursor as cursor,
+};
+use crate::error::{corrupt, is_unique_violation, map_db};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set, TransactionTrait,
+};
+use serde_json::{Map, Value};
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::tenancy::Tenant;
+use verifa_ports::RepoError;
+use verifa_ports::webhook_store::{
+    AttemptNext, AttemptRecord, DeliveryFilter, DeliveryRecord, DeliveryStatus, EndpointRecord,
+    FinishOutcome, OutboxEvent, WebhookStore,
+};
+
+/// Name of the one cursor row (the `session_events` outbox).
+const CURSOR_NAME: &str = "session_events";
+
+fn tenant_of(org_id: String, environment: &str) -> Result<Tenant, RepoError> {
+    Ok(Tenant::new(
+        org_id,
+        environment.parse().map_err(|e| corrupt("environment", e))?,
+    ))
+}
+
+fn list_text(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+fn to_u32(v: i32) -> u32 {
+    u32::try_from(v).unwrap_or(0)
+}
+
+fn endpoint_active(e: &EndpointRecord) -> endpoints::ActiveModel {
+    endpoints::ActiveModel {
+        id: Set(e.id.clone()),
+        org_id: Set(e.tenant.org_id.clone()),
+        environment: Set(e.tenant.environment.as_str().to_owned()),
+        url: Set(e.url.clone()),
+        label: Set(e.label.clone()),
+        description: Set(e.description.clone()),
+        enabled: Set(e.enabled),
+        enabled_events: Set(list_text(&e.enabled_events)),
+        attribute_blocklist: Set(list_text(&e.attribute_blocklist)),
+        event_filter_conditions: Set(Value::Object(e.event_filter_conditions.clone()).to_string()),
+        api_version: Set(e.api_version.clone()),
+        key_inflection: Set(e.key_inflection.clone()),
+        secret_encrypted: Set(e.secret_encrypted.clone()),
+        consecutive_failures: Set(i32::try_from(e.consecutive_failures).unwrap_or(i32::MAX)),
+        disabled_at: Set(e.disabled_at),
+        created_at: Set(e.created_at),
+        updated_at: Set(e.updated_at),
+    }
+}
+
+fn endpoint_from(m: endpoints::Model) -> Result<EndpointRecord, RepoError> {
+    let conditions: Map<String, Value> = serde_json::from_str(&m.event_filter_conditions)
+        .map_err(|e| corrupt("webhook_endpoints.event_filter_conditions", e))?;
+    Ok(EndpointRecord {
+        tenant: tenant_of(m.org_id, &m.environment)?,
+        enabled_events: serde_json::from_str(&m.enabled_events)
+            .map_err(|e| corrupt("webhook_endpoints.enabled_events", e))?,
+        attribute_blocklist: serde_json::from_str(&m.attribute_blocklist)
+            .map_err(|e| corrupt("webhook_endpoints.attribute_blocklist", e))?,
+        event_filter_conditions: conditions,
+        id: m.id,
+        url: m.url,
+        label: m.label,
+        description: m.description,
+        enabled: m.enabled,
+        api_version: m.api_version,
+        key_inflection: m.key_inflection,
+        secret_encrypted: m.secret_encrypted,
+        consecutive_failures: to_u32(m.consecutive_failures),
+        disabled_at: m.disabled_at,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+fn delivery_active(d: &DeliveryRecord) -> deliveries::ActiveModel {
+    deliveries::ActiveModel {
+        id: Set(d.id.clone()),
+        endpoint_id: Set(d.endpoint_id.clone()),
+        org_id: Set(d.tenant.org_id.clone()),
+        environment: Set(d.tenant.environment.as_str().to_owned()),
+        event_id: Set(d.event_id.clone()),
+        event_seq: Set(d.event_seq),
+        session_id: Set(d.session_id.clone()),
+        event_type: Set(d.event_type.clone()),
+        idempotency_key: Set(d.idempotency_key.clone()),
+        body: Set(d.body.clone()),
+        status: Set(d.status.as_str().to_owned()),
+        attempts: Set(i32::try_from(d.attempts).unwrap_or(i32::MAX)),
+        next_attempt_at: Set(d.next_attempt_at),
+        lease_owner: Set(d.lease_owner.clone()),
+        lease_until: Set(d.lease_until),
+        last_attempt_at: Set(d.last_attempt_at),
+        last_status_code: Set(d.last_status_code.map(i32::from)),
+        last_error: Set(d.last_error.clone()),
+        last_duration_ms: Set(d
+            .last_duration_ms
+            .map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
+        is_test: Set(d.is_test),
+        created_at: Set(d.created_at),
+        updated_at: Set(d.updated_at),
+        completed_at: Set(d.completed_at),
+    }
+}
+
+fn delivery_from(m: deliveries::Model) -> Result<DeliveryRecord, RepoError> {
+    Ok(DeliveryRecord {
+        tenant: tenant_of(m.org_id, &m.environment)?,
+        status: DeliveryStatus::parse(&m.status)
+            .ok_or_else(|| corrupt("webhook_deliveries.status", &m.status))?,
+        id: m.id,
+        endpoint_id: m.endpoint_id,
+        event_id: m.event_id,
+        event_seq: m.event_seq,
+        session_id: m.session_id,
+        event_type: m.event_type,
+        idempotency_key: m.idempotency_key,
+        body: m.body,
+        attempts: to_u32(m.attempts),
+        next_attempt_at: m.next_attempt_at,
+        lease_owner: m.lease_owner,
+        lease_until: m.lease_until,
+        last_attempt_at: m.last_attempt_at,
+        last_status_code: m.last_status_code.and_then(|c| u16::try_from(c).ok()),
+        last_error: m.last_error,
+        last_duration_ms: m.last_duration_ms.and_then(|v| u64::try_from(v).ok()),
+        is_test: m.is_test,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        completed_at: m.completed_at,
+    })
+}
+
+fn endpoint_tenant(tenant: &Tenant) -> Condition {
+    Condition::all()
+        .add(endpoints::Column::OrgId.eq(tenant.org_id.clone()))
+        .add(endpoints::Column::Environment.eq(tenant.environment.as_str()))
+}
+
+fn delivery_tenant(tenant: &Tenant) -> Condition {
+    Condition::all()
+        .add(deliveries::Column::OrgId.eq(tenant.org_id.clone()))
+        .add(deliveries::Column::Environment.eq(tenant.environment.as_str()))
+}
+
+/// `pending` and due, or `delivering` with an expired lease.
+fn claimable(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(deliveries::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+                .add(deliveries::Column::NextAttemptAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(deliveries::Column::Status.eq(DeliveryStatus::Delivering.as_str()))
+                .add(deliveries::Column::LeaseUntil.lt(now)),
+        )
+}
+
+#[async_trait]
+impl WebhookStore for Database {
+    async fn insert_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError> {
+        endpoint_active(endpoint)
+            .insert(&self.conn)
+            .await
+            .map_err(map_db)?;
+        Ok(())
+    }
+
+    async fn get_endpoint(&self, tenant: &Tenant, id: &str) -> Result<EndpointRecord, RepoError> {
+        let m = endpoints::Entity::find()
+            .filter(endpoint_tenant(tenant))
+            .filter(endpoints::Column::Id.eq(id))
+            .one(&self.conn)
+            .await
+            .map_err(map_db)?
+            .ok_or(RepoError::NotFound)?;
+        endpoint_from(m)
+    }
+
+    async fn endpoint_by_id(&self, id: &str) -> Result<EndpointRecord, RepoError> {
+        let m = endpoints::Entity::find_by_id(id.to_owned())
+            .one(&self.conn)
+            .await
+            .map_err(map_db)?
+            .ok_or(RepoError::NotFound)?;
+        endpoint_from(m)
+    }
+
+    async fn list_endpoints(
+        &self,
+        tenant: &Tenant,
+        page: PageRequest,
+    ) -> Result<Page<EndpointRecord>, RepoError> {
+        let q = endpoints::Entity::find().filter(endpoint_tenant(tenant));
+        let total = q.clone().count(&self.conn).await.map_err(map_db)?;
+        let rows = q
+            .order_by_desc(endpoints::Column::CreatedAt)
+            .order_by_desc(endpoints::Column::Id)
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.conn)
+            .await
+            .map_err(map_db)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(endpoint_from)
+                .collect::<Result<_, _>>()?,
+            total,
+            request: page,
+        })
+    }
+
+    async fn enabled_endpoints(&self, tenant: &Tenant) -> Result<Vec<EndpointRecord>, RepoError> {
+        endpoints::Entity::find()
+            .filter(endpoint_tenant(tenant))
+            .filter(endpoints::Column::Enabled.eq(true))
+            .order_by_asc(endpoints::Column::Id)
+            .all(&self.conn)
+            .await
+            .map_err(map_db)?
+            .into_iter()
+            .map(endpoint_from)
+            .collect()
+    }
+
+    async fn update_endpoint(&self, e: &EndpointRecord) -> Result<(), RepoError> {
+        let r = endpoints::Entity::update_many()
+            .col_expr(endpoints::Column::Url, Expr::value(e.url.clone()))
+            .col_expr(endpoints::Column::Label, Expr::value(e.label.clone()))
+            .col_expr(
+                endpoints::Column::Description,
+                Expr::value(e.description.clone()),
+            )
+            .col_expr(endpoints::Column::Enabled, Expr::value(e.enabled))
+            .col_expr(
+                endpoints::Column::EnabledEvents,
+                Expr::value(list_text(&e.enabled_events)),
+            )
+            .col_expr(
+                endpoints::Column::AttributeBlocklist,
+                Expr::value(list_text(&e.attribute_blocklist)),
+            )
+            .col_expr(
+                endpoints::Column::EventFilterConditions,
+                Expr::value(Value::Object(e.event_filter_conditions.clone()).to_string()),
+            )
+            .col_expr(
+                endpoints::Column::ApiVersion,
+                Expr::value(e.api_version.clone()),
+            )
+            .col_expr(
+                endpoints::Column::KeyInflection,
+                Expr::value(e.key_inflection.clone()),
+            )
+            .col_expr(
+                endpoints::Column::SecretEncrypted,
+                Expr::value(e.secret_encrypted.clone()),
+            )
+            .col_expr(
+                endpoints::Column::ConsecutiveFailures,
+                Expr::value(i32::try_from(e.consecutive_failures).unwrap_or(i32::MAX)),
+            )
+            .col_expr(endpoints::Column::DisabledAt, Expr::value(e.disabled_at))
+            .col_expr(endpoints::Column::UpdatedAt, Expr::value(e.updated_at))
+            .filter(endpoint_tenant(&e.tenant))
+            .filter(endpoints::Column::Id.eq(e.id.clone()))
+            .exec(&self.conn)
+            .await
+            .map_err(map_db)?;
+        if r.rows_affected == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn delete_endpoint(&self, tenant: &Tenant, id: &str) -> Result<(), RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let r = endpoints::Entity::delete_many()
+            .filter(endpoint_tenant(tenant))
+            .filter(endpoints::Column::Id.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(map_db)?;
+        if r.rows_affected == 0 {
+            let _ = txn.rollback().await;
+            return Err(RepoError::NotFound);
+        }
+        deliveries::Entity::delete_many()
+            .filter(delivery_tenant(tenant))
+            .filter(deliveries::Column::EndpointId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(map_db)?;
+        txn.commit().await.map_err(map_db)
+    }
+
+    async fn fan_out_cursor(&self) -> Result<i64, RepoError> {
+        Ok(cursor::Entity::find_by_id(CURSOR_NAME.to_owned())
+            .one(&self.conn)
+            .await
+            .map_err(map_db)?
+            .map(|c| c.last_seq)
+            .unwrap_or(0))
+    }
+
+    async fn outbox_after(&self, after: i64, limit: u64) -> Result<Vec<OutboxEvent>, RepoError> {
+        session_events::Entity::find()
+            .filter(session_events::Column::Seq.gt(after))
+            .order_by_asc(session_events::Column::Seq)
+            .limit(limit)
+            .all(&self.conn)
+            .await
+            .map_err(map_db)?
+            .into_iter()
+            .map(|m| {
+                Ok(OutboxEvent {
+                    tenant: tenant_of(m.org_id, &m.environment)?,
+                    seq: m.seq,
+                    id: m.id,
+                    session_id: m.session_id,
+                    event_type: m.event_type,
+                    data: m.data,
+                    created_at: m.created_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn commit_fan_out(
+        &self,
+        from_seq: i64,
+        to_seq: i64,
+        batch: &[DeliveryRecord],
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let existing = cursor::Entity::find_by_id(CURSOR_NAME.to_owned())
+            .one(&txn)
+            .await
+            .map_err(map_db)?;
+        let moved = match existing {
+            None if from_seq == 0 => {
+                let row = cursor::ActiveModel {
+                    name: Set(CURSOR_NAME.to_owned()),
+                    last_seq: Set(to_seq),
+                    updated_at: Set(now),
+                };
+                match row.insert(&txn).await {
+                    Ok(_) => true,
+                    Err(e) if is_unique_violation(&e) => false,
+                    Err(e) => return Err(map_db(e)),
+                }
+            }
+            None => false,
+            Some(_) => {
+                let r = cursor::Entity::update_many()
+                    .col_expr(cursor::Column::LastSeq, Expr::value(to_seq))
+                    .col_expr(cursor::Column::UpdatedAt, Expr::value(now))
+                    .filter(cursor::Column::Name.eq(CURSOR_NAME))
+                    .filter(cursor::Column::LastSeq.eq(from_seq))
+                    .exec(&txn)
+                    .await
+                    .map_err(map_db)?;
+                r.rows_affected == 1
+            }
+        };
+        if !moved {
+            let _ = txn.rollback().await;
+            return Ok(false);
+        }
+        for chunk in batch.chunks(100) {
+            deliveries::Entity::insert_many(chunk.iter().map(delivery_active))
+                .exec(&txn)
+                .await
+                .map_err(map_db)?;
+        }
+        txn.commit().await.map_err(map_db)?;
+        Ok(true)
+    }
+
+    async fn insert_delivery(&self, delivery: &DeliveryRecord) -> Result<(), RepoError> {
+        delivery_active(delivery)
+            .insert(&self.conn)
+            .await
+            .map_err(map_db)?;
+        Ok(())
+    }
+
+    async fn get_delivery(&self, tenant: &Tenant, id: &str) -> Result<DeliveryRecord, RepoError> {
+        let m = deliveries::Entity::find()
+            .filter(delivery_tenant(tenant))
+            .filter(deliveries::Column::Id.eq(id))
+            .one(&self.conn)
+            .await
+            .map_err(map_db)?
+            .ok_or(RepoError::NotFound)?;
+        delivery_from(m)
+    }
+
+    async fn list_deliveries(
+        &self,
+        tenant: &Tenant,
+        endpoint_id: &str,
+        filter: &DeliveryFilter,
+        page: PageRequest,
+    ) -> Result<Page<DeliveryRecord>, RepoError> {
+        let mut q = deliveries::Entity::find()
+            .filter(delivery_tenant(tenant))
+            .filter(deliveries::Column::EndpointId.eq(endpoint_id));
+        if let Some(from) = filter.date_from {
+            q = q.filter(deliveries::Column::CreatedAt.gte(from));
+        }
+        if let Some(to) = filter.date_to {
+            q = q.filter(deliveries::Column::CreatedAt.lt(to));
+        }
+        if let Some(t) = &filter.event_type {
+            q = q.filter(deliveries::Column::EventType.eq(t.clone()));
+        }
+        if let Some(s) = filter.status {
+            q = q.filter(deliveries::Column::Status.eq(s.as_str()));
+        }
+        let total = q.clone().count(&self.conn).await.map_err(map_db)?;
+        let rows = q
+            .order_by_desc(deliveries::Column::CreatedAt)
+            .order_by_desc(deliveries::Column::Id)
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.conn)
+            .await
+            .map_err(map_db)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(delivery_from)
+                .collect::<Result<_, _>>()?,
+            total,
+            request: page,
+        })
+    }
+
+    async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<DeliveryRecord>, RepoError> {
+        let enabled = endpoints::Entity::find()
+            .select_only()
+            .column(endpoints::Column::Id)
+            .filter(endpoints::Column::Enabled.eq(true))
+            .into_query();
+        deliveries::Entity::find()
+            .filter(claimable(now))
+            .filter(deliveries::Column::EndpointId.in_subquery(enabled))
+            .order_by_asc(deliveries::Column::NextAttemptAt)
+            .order_by_asc(deliveries::Column::Id)
+            .limit(limit)
+            .all(&self.conn)
+            .await
+            .map_err(map_db)?
+            .into_iter()
+            .map(delivery_from)
+            .collect()
+    }
+
+    async fn has_earlier_open(&self, d: &DeliveryRecord) -> Result<bool, RepoError> {
+        let (Some(session_id), Some(seq)) = (&d.session_id, d.event_seq) else {
+            return Ok(false);
+        };
+        let n = deliveries::Entity::find()
+            .filter(deliveries::Column::EndpointId.eq(d.endpoint_id.clone()))
+            .filter(deliveries::Column::SessionId.eq(session_id.clone()))
+            .filter(deliveries::Column::EventSeq.lt(seq))
+            .filter(deliveries::Column::Status.is_in([
+                DeliveryStatus::Pending.as_str(),
+                DeliveryStatus::Delivering.as_str(),
+            ]))
+            .count(&self.conn)
+            .await
+            .map_err(map_db)?;
+        Ok(n > 0)
+    }
+
+    async fn claim(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let r = deliveries::Entity::update_many()
+            .col_expr(
+                deliveries::Column::Status,
+                Expr::value(DeliveryStatus::Delivering.as_str()),
+            )
+            .col_expr(deliveries::Column::LeaseOwner, Expr::value(owner))
+            .col_expr(deliveries::Column::LeaseUntil, Expr::value(lease_until))
+            .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
+            .filter(deliveries::Column::Id.eq(delivery_id))
+            .filter(claimable(now))
+            .exec(&self.conn)
+            .await
+            .map_err(map_db)?;
+        Ok(r.rows_affected == 1)
+    }
+
+    async fn finish_attempt(
+        &self,
+        a: &AttemptRecord,
+        breaker_threshold: u32,
+    ) -> Result<FinishOutcome, RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let (status, next_at, completed) = match a.next {
+            AttemptNext::Succeeded => (DeliveryStatus::Succeeded, None, Some(a.attempted_at)),
+            AttemptNext::RetryAt(t) => (DeliveryStatus::Pending, Some(t), None),
+            AttemptNext::Failed => (DeliveryStatus::Failed, None, Some(a.attempted_at)),
+        };
+        let r = deliveries::Entity::update_many()
+            .col_expr(deliveries::Column::Status, Expr::value(status.as_str()))
+            .col_expr(
+                deliveries::Column::Attempts,
+                Expr::col(deliveries::Column::Attempts).add(1),
+            )
+            .col_expr(deliveries::Column::NextAttemptAt, Expr::value(next_at))
+            .col_expr(
+                deliveries::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                deliveries::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                deliveries::Column::LastAttemptAt,
+                Expr::value(a.attempted_at),
+            )
+            .col_expr(
+                deliveries::Column::LastStatusCode,
+                Expr::value(a.status_code.map(i32::from)),
+            )
+            .col_expr(deliveries::Column::LastError, Expr::value(a.error.clone()))
+            .col_expr(
+                deliveries::Column::LastDurationMs,
+                Expr::value(i64::try_from(a.duration_ms).unwrap_or(i64::MAX)),
+            )
+            .col_expr(deliveries::Column::CompletedAt, Expr::value(completed))
+            .col_expr(deliveries::Column::UpdatedAt, Expr::value(a.attempted_at))
+            .filter(deliveries::Column::Id.eq(a.delivery_id.clone()))
+            .filter(deliveries::Column::Status.eq(DeliveryStatus::Delivering.as_str()))
+            .filter(deliveries::Column::LeaseOwner.eq(a.lease_owner.clone()))
+            .exec(&txn)
+            .await
+            .map_err(map_db)?;
+        if r.rows_affected != 1 {
+            let _ = txn.rollback().await;
+            return Ok(FinishOutcome {
+                recorded: false,
+                endpoint_disabled: false,
+            });
+        }
+        let mut endpoint_disabled = false;
+        if !matches!(a.next, AttemptNext::RetryAt(_)) {
+            let endpoint_id = deliveries::Entity::find_by_id(a.delivery_id.clone())
+                .one(&txn)
+                .await
+                .map_err(map_db)?
+                .map(|d| d.endpoint_id)
+                .ok_or(RepoError::NotFound)?;
+            if a.next == AttemptNext::Succeeded {
+                endpoints::Entity::update_many()
+                    .col_expr(endpoints::Column::ConsecutiveFailures, Expr::value(0))
+                    .filter(endpoints::Column::Id.eq(endpoint_id))
+                    .exec(&txn)
+                    .await
+                    .map_err(map_db)?;
+            } else {
+                endpoints::Entity::update_many()
+                    .col_expr(
+                        endpoints::Column::ConsecutiveFailures,
+                        Expr::col(endpoints::Column::ConsecutiveFailures).add(1),
+                    )
+                    .filter(endpoints::Column::Id.eq(endpoint_id.clone()))
+                    .exec(&txn)
+                    .await
+                    .map_err(map_db)?;
+                let threshold = i32::try_from(breaker_threshold).unwrap_or(i32::MAX);
+                let tripped = endpoints::Entity::update_many()
+                    .col_expr(endpoints::Column::Enabled, Expr::value(false))
+                    .col_expr(endpoints::Column::DisabledAt, Expr::value(a.attempted_at))
+                    .col_expr(endpoints::Column::UpdatedAt, Expr::value(a.attempted_at))
+                    .filter(endpoints::Column::Id.eq(endpoint_id))
+                    .filter(endpoints::Column::Enabled.eq(true))
+                    .filter(endpoints::Column::ConsecutiveFailures.gte(threshold))
+                    .exec(&txn)
+                    .await
+                    .map_err(map_db)?;
+                endpoint_disabled = tripped.rows_affected == 1;
+            }
+        }
+        txn.commit().await.map_err(map_db)?;
+        Ok(FinishOutcome {
+            recorded: true,
+            endpoint_disabled,
+        })
+    }
+
+    async fn requeue_failed(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryRecord, RepoError> {
+        let r = deliveries::Entity::update_many()
+            .col_expr(
+                deliveries::Column::Status,
+                Expr::value(DeliveryStatus::Pending.as_str()),
+            )
+            .col_expr(deliveries::Column::Attempts, Expr::value(0))
+            .col_expr(deliveries::Column::NextAttemptAt, Expr::value(now))
+            .col_expr(
+                deliveries::Column::CompletedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
+            .filter(delivery_tenant(tenant))
+            .filter(deliveries::Column::Id.eq(id))
+            .filter(deliveries::Column::Status.eq(DeliveryStatus::Failed.as_str()))
+            .filter(deliveries::Column::IsTest.eq(false))
+            .exec(&self.conn)
+            .await
+            .map_err(map_db)?;
+        let current = self.get_delivery(tenant, id).await?;
+        if r.rows_affected == 0 {
+            return Err(RepoError::Conflict(format!(
+                "delivery is {}",
+                current.status.as_str()
+            )));
+        }
+        Ok(current)
+    }
+}

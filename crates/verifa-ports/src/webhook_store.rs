@@ -1,0 +1,308 @@
+//! Webhook storage: endpoints, deliveries (with leases), and the fan-out cursor over the
+//! `session_events` outbox.
+
+use crate::RepoError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::tenancy::Tenant;
+
+/// A webhook endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointRecord {
+    /// `webhook_…`.
+    pub id: String,
+    /// Owner.
+    pub tenant: Tenant,
+    /// Destination URL.
+    pub url: String,
+    /// Label.
+    pub label: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Receives deliveries.
+    pub enabled: bool,
+    /// Event names or patterns (empty = all).
+    pub enabled_events: Vec<String>,
+    /// Attribute paths removed from payloads.
+    pub attribute_blocklist: Vec<String>,
+    /// Conditions an event must meet.
+    pub event_filter_conditions: Map<String, Value>,
+    /// Payload API version.
+    pub api_version: Option<String>,
+    /// `snake` | `camel` | `kebab`.
+    pub key_inflection: String,
+    /// The `whsec_…` secret, encrypted at rest (the adapter never sees the plaintext).
+    pub secret_encrypted: String,
+    /// Consecutive deliveries that ended `failed`.
+    pub consecutive_failures: u32,
+    /// When the circuit breaker disabled it.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// State of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    /// Claimed by a dispatcher (lease held).
+    Delivering,
+    /// A 2xx was received.
+    Succeeded,
+    /// Every attempt failed.
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivering => "delivering",
+            DeliveryStatus::Succeeded => "succeeded",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(DeliveryStatus::Pending),
+            "delivering" => Some(DeliveryStatus::Delivering),
+            "succeeded" => Some(DeliveryStatus::Succeeded),
+            "failed" => Some(DeliveryStatus::Failed),
+            _ => None,
+        }
+    }
+
+    /// Whether the delivery reached a final state.
+    pub fn is_final(self) -> bool {
+        matches!(self, DeliveryStatus::Succeeded | DeliveryStatus::Failed)
+    }
+}
+
+/// One delivery of one event to one endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryRecord {
+    /// `whd_…`.
+    pub id: String,
+    /// Endpoint.
+    pub endpoint_id: String,
+    /// Owner.
+    pub tenant: Tenant,
+    /// Outbox event id (or `evt_test_…`).
+    pub event_id: String,
+    /// Outbox sequence number (orders a session's events); `None` for test deliveries.
+    pub event_seq: Option<i64>,
+    /// Session the event is about.
+    pub session_id: Option<String>,
+    /// Event name.
+    pub event_type: String,
+    /// `idk_…`, stable across attempts.
+    pub idempotency_key: String,
+    /// The exact body sent.
+    pub body: String,
+    /// State.
+    pub status: DeliveryStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Dispatcher holding the lease.
+    pub lease_owner: Option<String>,
+    /// Lease expiry.
+    pub lease_until: Option<DateTime<Utc>>,
+    /// Last attempt.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// HTTP status of the last attempt.
+    pub last_status_code: Option<u16>,
+    /// Error of the last attempt (timeout, refused destination…).
+    pub last_error: Option<String>,
+    /// Duration of the last attempt.
+    pub last_duration_ms: Option<u64>,
+    /// Sent by `POST …/test`.
+    pub is_test: bool,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// When it reached a final state.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// One row of the `session_events` outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    /// Sequence number.
+    pub seq: i64,
+    /// Event id.
+    pub id: String,
+    /// Owner.
+    pub tenant: Tenant,
+    /// Session.
+    pub session_id: String,
+    /// Event name.
+    pub event_type: String,
+    /// Flat event fields, JSON text.
+    pub data: String,
+    /// When it happened.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters of the deliveries list.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    /// Created at or after.
+    pub date_from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub date_to: Option<DateTime<Utc>>,
+    /// Event name.
+    pub event_type: Option<String>,
+    /// State.
+    pub status: Option<DeliveryStatus>,
+}
+
+/// How an attempt ended, for [`WebhookStore::finish_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptNext {
+    /// Delivered: `succeeded`, the endpoint's failure counter resets.
+    Succeeded,
+    /// Failed, retry at this time: back to `pending`.
+    RetryAt(DateTime<Utc>),
+    /// Failed for good: `failed`, the endpoint's failure counter grows.
+    Failed,
+}
+
+/// The outcome of one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    /// Delivery.
+    pub delivery_id: String,
+    /// The lease owner that made the attempt (the write is refused if it lost the lease).
+    pub lease_owner: String,
+    /// When the attempt was made.
+    pub attempted_at: DateTime<Utc>,
+    /// HTTP status, if any.
+    pub status_code: Option<u16>,
+    /// Error text, if no 2xx.
+    pub error: Option<String>,
+    /// Duration.
+    pub duration_ms: u64,
+    /// What happens next.
+    pub next: AttemptNext,
+}
+
+/// Result of [`WebhookStore::finish_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FinishOutcome {
+    /// Whether the write happened (false when the lease was lost meanwhile).
+    pub recorded: bool,
+    /// Whether this attempt tripped the circuit breaker and disabled the endpoint.
+    pub endpoint_disabled: bool,
+}
+
+/// Stores webhook endpoints and deliveries.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Inserts an endpoint.
+    async fn insert_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError>;
+
+    /// Gets an endpoint of the tenant. [`RepoError::NotFound`] when absent.
+    async fn get_endpoint(&self, tenant: &Tenant, id: &str) -> Result<EndpointRecord, RepoError>;
+
+    /// Gets an endpoint by id alone (dispatcher). [`RepoError::NotFound`] when absent.
+    async fn endpoint_by_id(&self, id: &str) -> Result<EndpointRecord, RepoError>;
+
+    /// Lists endpoints, newest first.
+    async fn list_endpoints(
+        &self,
+        tenant: &Tenant,
+        page: PageRequest,
+    ) -> Result<Page<EndpointRecord>, RepoError>;
+
+    /// Enabled endpoints of a tenant (fan-out).
+    async fn enabled_endpoints(&self, tenant: &Tenant) -> Result<Vec<EndpointRecord>, RepoError>;
+
+    /// Overwrites every mutable field (url … secret, counters, `updated_at`).
+    async fn update_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError>;
+
+    /// Deletes an endpoint and its deliveries. [`RepoError::NotFound`] when absent.
+    async fn delete_endpoint(&self, tenant: &Tenant, id: &str) -> Result<(), RepoError>;
+
+    /// The last outbox sequence number already fanned out (0 when none).
+    async fn fan_out_cursor(&self) -> Result<i64, RepoError>;
+
+    /// Outbox events with `seq > after`, ascending, at most `limit`.
+    async fn outbox_after(&self, after: i64, limit: u64) -> Result<Vec<OutboxEvent>, RepoError>;
+
+    /// Inserts the deliveries of a fan-out batch and moves the cursor from `from_seq` to
+    /// `to_seq`, atomically. Returns `false` (and writes nothing) when the cursor is no longer
+    /// at `from_seq` (another dispatcher did this batch).
+    async fn commit_fan_out(
+        &self,
+        from_seq: i64,
+        to_seq: i64,
+        deliveries: &[DeliveryRecord],
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
+
+    /// Inserts one delivery (test deliveries).
+    async fn insert_delivery(&self, delivery: &DeliveryRecord) -> Result<(), RepoError>;
+
+    /// Gets a delivery of the tenant. [`RepoError::NotFound`] when absent.
+    async fn get_delivery(&self, tenant: &Tenant, id: &str) -> Result<DeliveryRecord, RepoError>;
+
+    /// Deliveries of an endpoint, newest first.
+    async fn list_deliveries(
+        &self,
+        tenant: &Tenant,
+        endpoint_id: &str,
+        filter: &DeliveryFilter,
+        page: PageRequest,
+    ) -> Result<Page<DeliveryRecord>, RepoError>;
+
+    /// Deliveries of enabled endpoints that may be attempted at `now`: `pending` and due, or
+    /// `delivering` with an expired lease; oldest due first, at most `limit`.
+    async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<DeliveryRecord>, RepoError>;
+
+    /// Whether an earlier event of the same session is still open (pending or delivering) for
+    /// the same endpoint — then this delivery must wait (per-session ordering).
+    async fn has_earlier_open(&self, delivery: &DeliveryRecord) -> Result<bool, RepoError>;
+
+    /// Claims a delivery for `owner` until `lease_until` if it is still claimable at `now`
+    /// (compare-and-set). Returns whether the claim succeeded.
+    async fn claim(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
+
+    /// Records an attempt made under a lease, and on a final outcome updates the endpoint's
+    /// consecutive-failure counter, disabling the endpoint when it reaches
+    /// `breaker_threshold` — atomically.
+    async fn finish_attempt(
+        &self,
+        attempt: &AttemptRecord,
+        breaker_threshold: u32,
+    ) -> Result<FinishOutcome, RepoError>;
+
+    /// Puts a `failed` delivery back to `pending` (attempts reset, due at `now`). Returns the
+    /// updated delivery. [`RepoError::Conflict`] when it is not `failed`.
+    async fn requeue_failed(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryRecord, RepoError>;
+}
