@@ -11,7 +11,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_tenancy_and_keys;
 mod m20261126_000002_workflows;
+mod m20261126_000003_sessions;
 mod m20261126_000004_watchlists;
+mod m20261126_000005_webhooks;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -22,7 +24,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_tenancy_and_keys::Migration),
             Box::new(m20261126_000002_workflows::Migration),
+            Box::new(m20261126_000003_sessions::Migration),
             Box::new(m20261126_000004_watchlists::Migration),
+            Box::new(m20261126_000005_webhooks::Migration),
         ]
     }
 }

@@ -44,6 +44,9 @@ pub enum AppError {
         /// Human detail.
         detail: String,
     },
+    /// The input is larger than allowed (413).
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// A dependency failed; the message is for logs only.
     #[error("unavailable: {0}")]
     Unavailable(String),

@@ -9,12 +9,17 @@
 
 pub mod api_keys;
 pub mod clock;
+pub mod crypto;
 pub mod error;
 pub mod idempotency;
 pub mod ids;
 pub mod organizations;
+pub mod qr;
 pub mod rate_limit;
+pub mod runs;
 pub mod secrets;
+pub mod sessions;
+pub mod webhooks;
 pub mod workflows;
 
 pub use error::{AppError, FieldError};

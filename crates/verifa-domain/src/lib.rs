@@ -39,9 +39,11 @@
 )]
 
 pub mod api_key;
+pub mod documents;
 pub mod inflection;
 pub mod pagination;
 pub mod scopes;
+pub mod session;
 pub mod tenancy;
 pub mod webhooks;
 pub mod workflow;

@@ -188,6 +188,9 @@ impl From<AppError> for ApiError {
             AppError::Forbidden { code, detail } => {
                 ApiError::new(StatusCode::FORBIDDEN, code, detail)
             }
+            AppError::TooLarge(detail) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail)
+            }
             AppError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "dependency unavailable");
                 ApiError {

@@ -31,7 +31,7 @@ pub use state::{AppState, HttpSettings, RateLimits, Services, VersionPolicy};
     info(title = "Verifa API", description = "Self-hostable identity verification (KYC/AML) API compatible with Verifa."),
     components(schemas(error::ErrorBody, error::FieldErrorBody)),
     modifiers(&SecurityAddon),
-    tags((name = "api-keys", description = "API keys and rate limits"), (name = "workflows", description = "Workflows, versions, drafts, rollout, dry-runs and analytics"), (name = "operations", description = "Health, metrics and documentation"))
+    tags((name = "api-keys", description = "API keys and rate limits"), (name = "workflows", description = "Workflows, versions, drafts, rollout, dry-runs and analytics"), (name = "sessions", description = "Verification sessions, documents, results and workflow runs"), (name = "webhooks", description = "Webhook endpoints, signing secrets, test deliveries, event types and delivery history"), (name = "operations", description = "Health, metrics and documentation"))
 )]
 struct ApiDoc;
 
@@ -48,10 +48,22 @@ impl utoipa::Modify for SecurityAddon {
     }
 }
 
+/// Multipart document uploads: 10 MiB files plus framing.
+const DOCUMENT_BODY_LIMIT: usize = 10 * 1024 * 1024 + 64 * 1024;
+
+/// Gives one route group its own body limit (the innermost limit wins).
+fn with_body_limit(
+    (schemas, paths, router): utoipa_axum::router::UtoipaMethodRouter<AppState>,
+    limit: usize,
+) -> utoipa_axum::router::UtoipaMethodRouter<AppState> {
+    (schemas, paths, router.layer(DefaultBodyLimit::max(limit)))
+}
+
 /// Routes that need an API key.
 fn api_routes() -> OpenApiRouter<AppState> {
-    use routes::{api_keys, drafts, rate_limits, workflows};
+    use routes::{api_keys, drafts, rate_limits, sessions, workflows};
     OpenApiRouter::new()
+        .merge(routes::webhooks::router())
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
         .routes(routes!(api_keys::get_api_key, api_keys::update_api_key))
         .routes(routes!(api_keys::expire_api_key))
@@ -80,6 +92,26 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(drafts::diff_draft))
         .routes(routes!(drafts::dry_run_draft))
         .routes(routes!(drafts::publish_draft))
+        .routes(routes!(sessions::list_sessions, sessions::create_session))
+        .routes(routes!(sessions::get_session, sessions::update_session))
+        .routes(with_body_limit(
+            routes!(sessions::list_documents, sessions::upload_document),
+            DOCUMENT_BODY_LIMIT,
+        ))
+        .routes(routes!(sessions::submit_session))
+        .routes(routes!(sessions::expire_session))
+        .routes(routes!(sessions::resume_session))
+        .routes(routes!(sessions::simulate_session))
+        .routes(routes!(sessions::reprocess_session))
+        .routes(routes!(sessions::get_result))
+        .routes(routes!(sessions::generate_link))
+        .routes(routes!(sessions::external_decision))
+        .routes(routes!(sessions::resume_run))
+        .routes(routes!(sessions::get_workflow_run))
+        .routes(routes!(sessions::list_verifications))
+        .routes(routes!(sessions::list_attempts))
+        .routes(routes!(sessions::list_events))
+        .routes(routes!(sessions::trigger_workflow))
 }
 
 /// Routes open to anyone (operations and documentation).
@@ -91,6 +123,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::metrics))
         .routes(routes!(docs::openapi_json))
         .routes(routes!(docs::docs_page))
+        .routes(routes!(routes::sessions::capture_page))
 }
 
 /// Builds the router and the OpenAPI document it serves.

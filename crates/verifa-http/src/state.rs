@@ -5,6 +5,8 @@ use std::sync::Arc;
 use verifa_app::api_keys::ApiKeyService;
 use verifa_app::idempotency::IdempotencyService;
 use verifa_app::organizations::OrganizationService;
+use verifa_app::sessions::SessionService;
+use verifa_app::webhooks::WebhookService;
 use verifa_app::workflows::WorkflowService;
 use verifa_ports::clock::Clock;
 use verifa_ports::health::StoreHealth;
@@ -67,6 +69,10 @@ pub struct Services {
     pub organizations: Arc<OrganizationService>,
     /// Workflows.
     pub workflows: Arc<WorkflowService>,
+    /// Sessions.
+    pub sessions: Arc<SessionService>,
+    /// Webhook endpoints and deliveries.
+    pub webhooks: Arc<WebhookService>,
     /// Idempotency protocol.
     pub idempotency: Arc<IdempotencyService>,
     /// Store health.

@@ -13,7 +13,10 @@ pub mod health;
 pub mod idempotency;
 pub mod organizations;
 pub mod rate_limit;
+pub mod sessions;
+pub mod storage;
 pub mod watchlists;
+pub mod webhook_store;
 pub mod webhooks;
 pub mod workflows;
 

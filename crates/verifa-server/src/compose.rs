@@ -10,11 +10,15 @@ use verifa_app::clock::SystemClock;
 use verifa_app::idempotency::{IdempotencyService, IdempotencySettings};
 use verifa_app::organizations::OrganizationService;
 use verifa_app::rate_limit::FixedWindowLimiter;
+use verifa_app::runs::{RunWorker, WorkerSettings};
+use verifa_app::sessions::{SessionService, SessionSettings};
 use verifa_app::workflows::{Simulator, WorkflowService};
+use verifa_domain::workflow::ExecutorSettings;
 use verifa_domain::workflow::{PolicyCatalog, SimulatedCheck};
 use verifa_http::metrics::Metrics;
 use verifa_http::{AppState, HttpSettings, RateLimits, Services, VersionPolicy};
 use verifa_ports::clock::Clock;
+use verifa_ports::storage::DocumentStorage;
 
 /// A wired application: the router plus handles the server and commands need.
 pub struct Application {
@@ -42,8 +46,64 @@ pub async fn connect(settings: &Settings, migrate: bool) -> anyhow::Result<Datab
     Ok(db)
 }
 
+/// The document storage named by `[storage]`.
+pub fn document_storage(settings: &Settings) -> anyhow::Result<Arc<dyn DocumentStorage>> {
+    let url = settings.storage.url.trim();
+    if url.is_empty() {
+        return Ok(Arc::new(verifa_adapters_storage::LocalFsStorage::new(
+            settings.storage.path.clone().into(),
+        )));
+    }
+    let storage = verifa_adapters_storage::ObjectStoreStorage::from_url(
+        url,
+        settings.storage.options.clone(),
+    )
+    .with_context(|| format!("storage.url '{url}'"))?;
+    Ok(Arc::new(storage))
+}
+
+/// The at-rest cipher (refusing to start without a key in production).
+pub fn cipher(settings: &Settings) -> anyhow::Result<verifa_app::crypto::Cipher> {
+    settings
+        .cipher()
+        .context("security.encryption_key must be set (32 bytes, base64) in production")
+}
+
+/// A run worker over the store with the built-in executors (live) and the sandbox executors.
+pub fn run_worker(
+    settings: &Settings,
+    db: &Database,
+    clock: Arc<dyn Clock>,
+    owner: String,
+) -> anyhow::Result<RunWorker> {
+    let executor = ExecutorSettings {
+        retry_backoff: settings
+            .runs
+            .retry_backoff_secs
+            .iter()
+            .map(|s| Duration::from_secs(*s))
+            .collect(),
+    };
+    Ok(RunWorker::new(
+        Arc::new(db.clone()),
+        check_registry(db, settings),
+        verifa_adapters_checks::sandbox_hybrid_registry(check_deps(db, settings)),
+        cipher(settings)?,
+        clock,
+        WorkerSettings {
+            owner,
+            lease: chrono::Duration::seconds(settings.runs.lease_secs),
+            executor,
+        },
+    ))
+}
+
 /// Builds the services over a store.
-pub fn build_services(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> Arc<Services> {
+pub fn build_services(
+    settings: &Settings,
+    db: &Database,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<Services>> {
     let store = Arc::new(db.clone());
     let versions = ApiVersions {
         current: settings.api.current_version.clone(),
@@ -84,15 +144,29 @@ pub fn build_services(settings: &Settings, db: &Database, clock: Arc<dyn Clock>)
         catalog,
         simulator,
     ));
-    Arc::new(Services {
+    let webhooks = Arc::new(webhook_service(settings, store.clone(), clock.clone()));
+    let sessions = Arc::new(SessionService::new(
+        store.clone(),
+        store.clone(),
+        document_storage(settings)?,
+        cipher(settings)?,
+        clock.clone(),
+        SessionSettings {
+            public_url: settings.server.public_url.clone(),
+            capture_ttl: chrono::Duration::minutes(settings.sessions.capture_ttl_minutes),
+        },
+    ));
+    Ok(Arc::new(Services {
         api_keys,
         workflows,
+        sessions,
+        webhooks,
         organizations,
         idempotency,
         health: store,
         rate_limiter: Arc::new(FixedWindowLimiter::new(60)),
         clock,
-    })
+    }))
 }
 
 /// HTTP settings from the configuration.
@@ -116,7 +190,7 @@ pub fn http_settings(settings: &Settings) -> HttpSettings {
 }
 
 /// Wires the application over a connected store.
-pub fn build_application(settings: &Settings, db: Database) -> Application {
+pub fn build_application(settings: &Settings, db: Database) -> anyhow::Result<Application> {
     build_application_with_clock(settings, db, Arc::new(SystemClock))
 }
 
@@ -125,16 +199,109 @@ pub fn build_application_with_clock(
     settings: &Settings,
     db: Database,
     clock: Arc<dyn Clock>,
-) -> Application {
-    let services = build_services(settings, &db, clock);
+) -> anyhow::Result<Application> {
+    let services = build_services(settings, &db, clock)?;
     let state = AppState {
         services: services.clone(),
         settings: Arc::new(http_settings(settings)),
         metrics: Arc::new(Metrics::new()),
     };
-    Application {
+    Ok(Application {
         router: verifa_http::router(state),
         db,
         services,
+    })
+}
+
+/// What the built-in check executors need, backed by the store: watchlists and duplicate
+/// fingerprints in the database, the duplicate HMAC key, the screening threshold and the vendor
+/// (`None` unless `[checks.vendor] base_url` is configured).
+pub fn check_deps(db: &Database, settings: &Settings) -> verifa_adapters_checks::BuiltinDeps {
+    use secrecy::ExposeSecret;
+    let duplicate_hash_key = settings.duplicate_hash_key();
+    if duplicate_hash_key.is_empty() {
+        tracing::warn!(
+            "checks.duplicate_hash_key is not set: duplicate_detection will answer `error` \
+             (set VERIFA__CHECKS__DUPLICATE_HASH_KEY)"
+        );
     }
+    let vendor = settings
+        .checks
+        .vendor
+        .as_ref()
+        .filter(|v| !v.base_url.trim().is_empty())
+        .map(|v| verifa_adapters_checks::VendorSettings {
+            base_url: v.base_url.trim().to_owned(),
+            api_key: v.api_key.expose_secret().to_owned(),
+            timeout: Duration::from_secs(v.timeout_secs.max(1)),
+        });
+    verifa_adapters_checks::BuiltinDeps {
+        watchlists: Arc::new(db.clone()),
+        duplicates: Arc::new(db.clone()),
+        duplicate_hash_key,
+        vendor,
+        screening_threshold: settings.checks.screening_threshold,
+    }
+}
+
+/// Every built-in policy wired to its executor over the store ([`check_deps`]). Build it once
+/// and share it: the watchlist screening index is cached inside the registry.
+pub fn check_registry(db: &Database, settings: &Settings) -> verifa_ports::checks::CheckRegistry {
+    verifa_adapters_checks::builtin_registry(check_deps(db, settings))
+}
+
+/// A transport that refuses every attempt (used only when the HTTP client cannot be built).
+struct UnavailableTransport;
+
+#[async_trait::async_trait]
+impl verifa_ports::webhooks::WebhookTransport for UnavailableTransport {
+    async fn send(
+        &self,
+        _request: &verifa_ports::webhooks::WebhookRequest,
+    ) -> verifa_ports::webhooks::WebhookResponse {
+        verifa_ports::webhooks::WebhookResponse::failure("webhook transport unavailable", 0)
+    }
+}
+
+/// The webhook service: the database store, the reqwest transport (SSRF-guarded) and the
+/// at-rest cipher from `[security] encryption_key`.
+pub fn webhook_service(
+    settings: &Settings,
+    store: Arc<Database>,
+    clock: Arc<dyn Clock>,
+) -> verifa_app::webhooks::WebhookService {
+    let cipher = settings.cipher().unwrap_or_else(|| {
+        tracing::error!(
+            "security.encryption_key is not set: webhook secrets use a throw-away key and will be \
+             unreadable after a restart (set VERIFA__SECURITY__ENCRYPTION_KEY)"
+        );
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+        // Invariant, not input: AES-256 accepts any 32-byte key.
+        #[allow(clippy::expect_used)]
+        verifa_app::crypto::Cipher::from_key(&key).expect("a 32-byte key is a valid AES-256 key")
+    });
+    let transport: Arc<dyn verifa_ports::webhooks::WebhookTransport> =
+        match verifa_adapters_webhooks::HttpTransport::new() {
+            Ok(t) => Arc::new(t),
+            Err(e) => {
+                tracing::error!(error = %e, "webhook HTTP transport could not be built; deliveries will fail");
+                Arc::new(UnavailableTransport)
+            }
+        };
+    let w = &settings.webhooks;
+    verifa_app::webhooks::WebhookService::new(
+        store,
+        transport,
+        clock,
+        Arc::new(cipher),
+        verifa_app::webhooks::WebhookSettings {
+            allow_private_networks: w.allow_private_networks,
+            known_api_versions: settings.api.known_versions.clone(),
+            lease: chrono::Duration::seconds(w.lease_secs),
+            batch_size: w.batch_size,
+            poll_interval: Duration::from_millis(w.poll_interval_ms),
+            gap_grace: chrono::Duration::seconds(10),
+        },
+    )
 }

@@ -42,6 +42,32 @@ enum Command {
     },
     /// Create demo data (a demo organization with well-known keys).
     Seed,
+    /// Import and inspect screening watchlists.
+    Watchlists {
+        #[command(subcommand)]
+        command: WatchlistsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WatchlistsCommand {
+    /// Replace a watchlist with the entries of a file (prints the count).
+    Import {
+        /// `ofac` (OFAC SDN legacy CSV) or `csv` (name,aliases,list,country,date_of_birth).
+        #[arg(long, value_enum)]
+        format: commands::watchlists::ImportFormat,
+        /// Store every entry under this list name (default: `OFAC SDN` for ofac, the file's
+        /// `list` column for csv).
+        #[arg(long)]
+        list: Option<String>,
+        /// The file to import (`sdn.csv` for ofac).
+        file: std::path::PathBuf,
+        /// OFAC `alt.csv` with aliases (ofac only).
+        #[arg(long)]
+        alt: Option<std::path::PathBuf>,
+    },
+    /// List the loaded watchlists with their entry counts.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -116,6 +142,27 @@ fn main() -> std::process::ExitCode {
                     },
             } => commands::keys::create(&settings, &org, &environment, scopes, label).await,
             Command::Seed => commands::seed::run(&settings).await,
+            Command::Watchlists {
+                command:
+                    WatchlistsCommand::Import {
+                        format,
+                        list,
+                        file,
+                        alt,
+                    },
+            } => {
+                commands::watchlists::import(
+                    &settings,
+                    format,
+                    list.as_deref(),
+                    &file,
+                    alt.as_deref(),
+                )
+                .await
+            }
+            Command::Watchlists {
+                command: WatchlistsCommand::Status,
+            } => commands::watchlists::status(&settings).await,
         }
     });
     match result {

@@ -140,6 +140,157 @@ pub struct BootstrapSettings {
     pub enabled: bool,
 }
 
+/// Development/test fallback for `checks.duplicate_hash_key` (public, so refused in production).
+pub const DEV_DUPLICATE_HASH_KEY: &str = "verifa-development-duplicate-hash-key-not-secret";
+/// Shortest accepted `checks.duplicate_hash_key`, in bytes.
+pub const MIN_DUPLICATE_HASH_KEY_BYTES: usize = 32;
+
+/// `[checks.vendor]`: the HTTP vendor for vendor-backed policies.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckVendorSettings {
+    /// Base URL, `https://…` (`http://` allowed outside production).
+    pub base_url: String,
+    /// Bearer token (secret).
+    #[serde(default = "empty_secret")]
+    pub api_key: SecretString,
+    /// Whole-request timeout.
+    #[serde(default = "default_vendor_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn empty_secret() -> SecretString {
+    SecretString::from(String::new())
+}
+
+fn default_vendor_timeout() -> u64 {
+    10
+}
+
+/// `[checks]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChecksSettings {
+    /// HMAC key for duplicate-detection fingerprints (secret). Empty → a public development key
+    /// in development and test; production must set its own (empty there disables the check).
+    pub duplicate_hash_key: SecretString,
+    /// Default `watchlist_screening` similarity threshold, in (0, 1].
+    pub screening_threshold: f64,
+    /// The vendor, when `[checks.vendor] base_url` is configured.
+    #[serde(default)]
+    pub vendor: Option<CheckVendorSettings>,
+}
+
+/// Development/test fallback for `security.encryption_key` (public, so refused in production).
+pub const DEV_ENCRYPTION_KEY: &str = "dmVyaWZhLWRldi1lbmNyeXB0aW9uLWtleS1wdWJsaWM=";
+
+/// `[security]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecuritySettings {
+    /// AES-256-GCM key for data at rest, 32 bytes base64 (secret). Empty → the public
+    /// development key in development and test; production must set its own.
+    #[serde(default = "empty_secret")]
+    pub encryption_key: SecretString,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            encryption_key: empty_secret(),
+        }
+    }
+}
+
+/// `[webhooks]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WebhooksSettings {
+    /// Allow http and private/loopback destinations (development and tests only).
+    pub allow_private_networks: bool,
+    /// Dispatcher pause when idle.
+    pub poll_interval_ms: u64,
+    /// Delivery lease.
+    pub lease_secs: i64,
+    /// Dispatcher loops per process.
+    pub workers: usize,
+    /// Rows per fan-out / delivery step.
+    pub batch_size: u64,
+}
+
+impl Default for WebhooksSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_networks: false,
+            poll_interval_ms: 1000,
+            lease_secs: 90,
+            workers: 2,
+            batch_size: 100,
+        }
+    }
+}
+
+/// `[sessions]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SessionsSettings {
+    /// Capture token lifetime in minutes.
+    pub capture_ttl_minutes: i64,
+}
+
+impl Default for SessionsSettings {
+    fn default() -> Self {
+        Self {
+            capture_ttl_minutes: 20,
+        }
+    }
+}
+
+/// `[storage]`: where document bytes (encrypted) are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct StorageSettings {
+    /// Empty: the local folder `path`. Otherwise an object-store URL: `s3://bucket/prefix`,
+    /// `file:///abs/path` or `memory://`.
+    pub url: String,
+    /// Local folder used when `url` is empty.
+    pub path: String,
+    /// Options of the object store (`region`, `endpoint`, `access_key_id`, …).
+    pub options: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            path: "./data/documents".into(),
+            options: Default::default(),
+        }
+    }
+}
+
+/// `[runs]`: workflow run workers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RunsSettings {
+    /// Worker loops per process (processes share the work through leases).
+    pub workers: usize,
+    /// Pause of an idle worker.
+    pub poll_interval_ms: u64,
+    /// How long a claimed run stays reserved without renewal.
+    pub lease_secs: i64,
+    /// Retry backoff of `requires_retry` checks, in seconds (the last value repeats).
+    pub retry_backoff_secs: Vec<u64>,
+}
+
+impl Default for RunsSettings {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            poll_interval_ms: 200,
+            lease_secs: 60,
+            retry_backoff_secs: vec![1, 2, 4, 8],
+        }
+    }
+}
+
 /// All settings.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -157,6 +308,23 @@ pub struct Settings {
     pub idempotency: IdempotencySettings,
     /// First-start bootstrap.
     pub bootstrap: BootstrapSettings,
+    /// Verification checks.
+    pub checks: ChecksSettings,
+    /// Encryption at rest.
+    #[serde(default)]
+    pub security: SecuritySettings,
+    /// Webhook delivery.
+    #[serde(default)]
+    pub webhooks: WebhooksSettings,
+    /// Sessions and capture.
+    #[serde(default)]
+    pub sessions: SessionsSettings,
+    /// Document storage.
+    #[serde(default)]
+    pub storage: StorageSettings,
+    /// Workflow run workers.
+    #[serde(default)]
+    pub runs: RunsSettings,
     /// Which environment was loaded (not a config key).
     #[serde(skip, default = "default_env")]
     pub environment: Option<RunEnvironment>,
@@ -225,12 +393,15 @@ impl Settings {
             .collect();
         vars.insert("VERIFA__DATABASE__URL".into(), database_url.to_owned());
         vars.insert("VERIFA__BOOTSTRAP__ENABLED".into(), "false".into());
+        vars.entry("VERIFA__STORAGE__URL".into())
+            .or_insert_with(|| "memory://".into());
         let source = Environment::with_prefix("VERIFA")
             .prefix_separator("__")
             .separator("__")
             .try_parsing(true)
             .list_separator(",")
             .with_list_parse_key("api.retired_versions")
+            .with_list_parse_key("runs.retry_backoff_secs")
             .with_list_parse_key("api.known_versions")
             .source(Some(vars));
         Self::load_from(
@@ -287,12 +458,120 @@ impl Settings {
                 "idempotency.ttl_hours and idempotency.lock_seconds must be positive".into(),
             );
         }
+        self.validate_checks()?;
+        self.validate_webhooks()?;
         Ok(())
+    }
+
+    fn validate_checks(&self) -> Result<(), SettingsError> {
+        let bad = |m: String| Err(SettingsError::Invalid(m));
+        let checks = &self.checks;
+        let threshold = checks.screening_threshold;
+        if !(threshold.is_finite() && threshold > 0.0 && threshold <= 1.0) {
+            return bad("checks.screening_threshold must be greater than 0 and at most 1".into());
+        }
+        let key = checks.duplicate_hash_key.expose_secret();
+        let production = self.run_environment() == RunEnvironment::Production;
+        if !key.is_empty() && key.len() < MIN_DUPLICATE_HASH_KEY_BYTES {
+            return bad(format!(
+                "checks.duplicate_hash_key must be at least {MIN_DUPLICATE_HASH_KEY_BYTES} bytes"
+            ));
+        }
+        if production && key == DEV_DUPLICATE_HASH_KEY {
+            return bad(
+                "checks.duplicate_hash_key is the public development key: set a secret key \
+                 (VERIFA__CHECKS__DUPLICATE_HASH_KEY) in production"
+                    .into(),
+            );
+        }
+        if let Some(vendor) = &checks.vendor {
+            let url = vendor.base_url.trim();
+            let https = url.starts_with("https://");
+            if !(https || (!production && url.starts_with("http://"))) || url.len() < 9 {
+                return bad(if production {
+                    "checks.vendor.base_url must be an https:// URL in production".into()
+                } else {
+                    "checks.vendor.base_url must be an http:// or https:// URL".into()
+                });
+            }
+            if vendor.timeout_secs == 0 || vendor.timeout_secs > 300 {
+                return bad("checks.vendor.timeout_secs must be between 1 and 300".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The duplicate-detection HMAC key: the configured one, else the public development key
+    /// outside production; empty in production without a key (the check then answers `error`).
+    pub fn duplicate_hash_key(&self) -> Vec<u8> {
+        let key = self.checks.duplicate_hash_key.expose_secret();
+        if !key.is_empty() {
+            key.as_bytes().to_vec()
+        } else if self.run_environment() == RunEnvironment::Production {
+            Vec::new()
+        } else {
+            DEV_DUPLICATE_HASH_KEY.as_bytes().to_vec()
+        }
     }
 
     /// The database URL (deliberately explicit at the one place it is used).
     pub fn database_url(&self) -> &str {
         self.database.url.expose_secret()
+    }
+}
+
+impl Settings {
+    fn validate_webhooks(&self) -> Result<(), SettingsError> {
+        let bad = |m: &str| Err(SettingsError::Invalid(m.to_owned()));
+        let key = self.security.encryption_key.expose_secret();
+        if !key.is_empty() && verifa_app::crypto::Cipher::from_base64_key(key).is_err() {
+            return bad("security.encryption_key must be 32 bytes, base64-encoded");
+        }
+        if self.run_environment() == RunEnvironment::Production && key == DEV_ENCRYPTION_KEY {
+            return bad(
+                "security.encryption_key is the public development key: set a secret key \
+                 (VERIFA__SECURITY__ENCRYPTION_KEY) in production",
+            );
+        }
+        let w = &self.webhooks;
+        if w.lease_secs <= 30 {
+            return bad("webhooks.lease_secs must exceed the 30 s delivery timeout");
+        }
+        if w.workers == 0 || w.workers > 64 {
+            return bad("webhooks.workers must be between 1 and 64");
+        }
+        if w.batch_size == 0 || w.batch_size > 1000 {
+            return bad("webhooks.batch_size must be between 1 and 1000");
+        }
+        if w.poll_interval_ms == 0 {
+            return bad("webhooks.poll_interval_ms must be at least 1");
+        }
+        if !(1..=10_080).contains(&self.sessions.capture_ttl_minutes) {
+            return bad("sessions.capture_ttl_minutes must be between 1 and 10080");
+        }
+        if self.runs.workers == 0 || self.runs.poll_interval_ms == 0 || self.runs.lease_secs < 5 {
+            return bad(
+                "runs.workers and runs.poll_interval_ms must be at least 1, runs.lease_secs at least 5",
+            );
+        }
+        if self.storage.url.is_empty() && self.storage.path.trim().is_empty() {
+            return bad("storage.path must be set when storage.url is empty");
+        }
+        Ok(())
+    }
+
+    /// The at-rest cipher: the configured key, else the public development key outside
+    /// production; `None` in production without a key.
+    pub fn cipher(&self) -> Option<verifa_app::crypto::Cipher> {
+        let key = self.security.encryption_key.expose_secret();
+        let key = if !key.is_empty() {
+            key
+        } else if self.run_environment() == RunEnvironment::Production {
+            return None;
+        } else {
+            DEV_ENCRYPTION_KEY
+        };
+        verifa_app::crypto::Cipher::from_base64_key(key).ok()
     }
 }
 

@@ -2,13 +2,20 @@
 //! lives in the repositories.
 
 pub mod api_keys;
+pub mod duplicate_fingerprints;
 pub mod idempotency_keys;
 pub mod organizations;
+pub mod session_documents;
+pub mod session_events;
+pub mod session_results;
+pub mod sessions;
+pub mod watchlist_entries;
+pub mod watchlist_meta;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
+pub mod webhook_fanout_cursor;
 pub mod workflow_drafts;
 pub mod workflow_node_executions;
 pub mod workflow_runs;
 pub mod workflow_versions;
 pub mod workflows;
-pub mod duplicate_fingerprints;
-pub mod watchlist_entries;
-pub mod watchlist_meta;

@@ -20,6 +20,7 @@ pub struct Model {
     pub state: String,
     pub simulated: bool,
     pub runnable_at: Option<ChronoDateTimeUtc>,
+    pub next_event: Option<String>,
     pub lease_owner: Option<String>,
     pub lease_until: Option<ChronoDateTimeUtc>,
     pub revision: i32,

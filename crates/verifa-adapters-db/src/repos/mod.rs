@@ -1,9 +1,11 @@
 //! Implementations of the repository ports on [`crate::Database`].
 
 mod api_keys;
+mod duplicates;
 mod health;
 mod idempotency;
 mod organizations;
-mod workflows;
-mod duplicates;
+mod sessions;
 mod watchlists;
+mod webhooks;
+mod workflows;

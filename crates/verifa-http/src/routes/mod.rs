@@ -6,4 +6,7 @@ pub mod drafts;
 pub mod health;
 pub mod pagination;
 pub mod rate_limits;
+pub mod session_input;
+pub mod sessions;
+pub mod webhooks;
 pub mod workflows;

@@ -15,7 +15,7 @@ pub async fn create(
 ) -> anyhow::Result<()> {
     let environment: Environment = environment.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = connect(settings, true).await?;
-    let app = build_application(settings, db);
+    let app = build_application(settings, db)?;
     app.services
         .organizations
         .get(org)

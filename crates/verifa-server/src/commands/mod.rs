@@ -5,7 +5,9 @@ pub mod keys;
 pub mod migrate;
 pub mod orgs;
 pub mod seed;
+pub mod seed_samples;
 pub mod serve;
+pub mod watchlists;
 
 use verifa_app::api_keys::IssuedKey;
 

@@ -7,7 +7,7 @@ use crate::settings::Settings;
 /// Creates an organization with a live and a sandbox admin key and prints them once.
 pub async fn create(settings: &Settings, name: &str) -> anyhow::Result<()> {
     let db = connect(settings, true).await?;
-    let app = build_application(settings, db);
+    let app = build_application(settings, db)?;
     let created = app
         .services
         .organizations

@@ -26,7 +26,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         );
     }
     let db = connect(settings, true).await?;
-    let app = build_application(settings, db.clone());
+    let app = build_application(settings, db.clone())?;
     let keys = app.services.api_keys.as_ref();
     let wanted = [
         (Environment::Live, DEMO_LIVE_SECRET, "Demo admin (live)"),
@@ -74,6 +74,39 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         DEMO_ORG_ID,
         &issued,
     );
+    // Sample watchlists (fictitious entries) so watchlist_screening has data; unchanged lists
+    // are left alone, so seeding twice changes nothing.
+    let lists = crate::commands::watchlists::import_samples(&db).await;
+    let samples = seed_samples(&app).await;
     db.close().await;
+    let (workflows, sessions) = samples?;
+    print_counts(workflows, sessions);
+    print_watchlists(&lists?);
     Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn print_watchlists(lists: &[(String, u64)]) {
+    for (list, n) in lists {
+        println!(" sample watchlist '{list}': {n} entries");
+    }
+}
+
+/// Sample workflows in both environments and sample sandbox sessions.
+async fn seed_samples(app: &crate::compose::Application) -> anyhow::Result<(usize, usize)> {
+    let caller = |secret: &'static str| async move {
+        app.services.api_keys.authenticate(Some(secret), None).await.map_err(|e| anyhow::anyhow!("demo key: {e:?}"))
+    };
+    let live = caller(DEMO_LIVE_SECRET).await?;
+    let sandbox = caller(DEMO_SANDBOX_SECRET).await?;
+    let mut workflows = crate::commands::seed_samples::seed_workflows(&app.services, &live).await?;
+    workflows += crate::commands::seed_samples::seed_workflows(&app.services, &sandbox).await?;
+    let sessions = crate::commands::seed_samples::seed_sessions(&app.services, &sandbox).await?;
+    Ok((workflows, sessions))
+}
+
+#[allow(clippy::print_stdout)]
+fn print_counts(workflows: usize, sessions: usize) {
+    println!(" sample workflows created: {workflows} (templates in live and sandbox; existing ones kept)");
+    println!(" sample sandbox sessions created: {sessions}");
 }

@@ -12,9 +12,15 @@ use tokio::sync::watch;
 
 /// Runs the server until a shutdown signal.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    if settings.cipher().is_none() {
+        anyhow::bail!(
+            "security.encryption_key is required in production (32 bytes, base64; \
+             VERIFA__SECURITY__ENCRYPTION_KEY)"
+        );
+    }
     let db = connect(&settings, settings.database.migrate_on_start).await?;
     tracing::info!(backend = db.backend_name(), "database ready");
-    let app = build_application(&settings, db);
+    let app = build_application(&settings, db)?;
     let bootstrapped = if settings.bootstrap.enabled {
         app.services
             .organizations
@@ -44,6 +50,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
 
+    let webhook_workers =
+        spawn_webhook_dispatchers(&app.services, settings.webhooks.workers, &stop_rx);
+    let run_workers = spawn_run_workers(&settings, &app.db, &stop_rx)?;
+
     let mut serve_stop = stop_rx.clone();
     let server = axum::serve(
         listener,
@@ -68,6 +78,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
+    for worker in run_workers {
+        // A check in flight finishes or is abandoned; its run is resumed after the lease.
+        let _ = tokio::time::timeout(
+            Duration::from_secs(settings.server.shutdown_grace_secs.max(1)),
+            worker,
+        )
+        .await;
+    }
+    for worker in webhook_workers {
+        // An attempt in flight ends within its 30 s timeout; an abandoned lease is taken over
+        // by another dispatcher later, so waiting is bounded.
+        let _ = tokio::time::timeout(Duration::from_secs(35), worker).await;
+    }
     app.db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -89,6 +112,80 @@ async fn sweep_idempotency_keys(
             _ = stop.wait_for(|s| *s) => return,
         }
     }
+}
+
+/// Starts the workflow run workers: each claims runnable runs with a lease and drives them.
+fn spawn_run_workers(
+    settings: &Settings,
+    db: &verifa_adapters_db::Database,
+    stop: &watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let process = uuid::Uuid::new_v4().simple().to_string();
+    let idle = Duration::from_millis(settings.runs.poll_interval_ms);
+    (0..settings.runs.workers.max(1))
+        .map(|i| {
+            let worker = crate::compose::run_worker(
+                settings,
+                db,
+                std::sync::Arc::new(verifa_app::clock::SystemClock),
+                format!("run-{process}-{i}"),
+            )?;
+            let mut stop = stop.clone();
+            Ok(tokio::spawn(async move {
+                loop {
+                    if *stop.borrow() {
+                        return;
+                    }
+                    let busy = match worker.tick().await {
+                        Ok(busy) => busy,
+                        Err(e) => {
+                            tracing::error!(error = %e, "run worker step failed");
+                            false
+                        }
+                    };
+                    if !busy {
+                        tokio::select! {
+                            () = tokio::time::sleep(idle) => {}
+                            _ = stop.wait_for(|s| *s) => return,
+                        }
+                    }
+                }
+            }))
+        })
+        .collect()
+}
+
+/// Starts `workers` webhook dispatcher loops (fan-out + delivery) that end on the stop signal.
+fn spawn_webhook_dispatchers(
+    services: &std::sync::Arc<verifa_http::Services>,
+    workers: usize,
+    stop: &watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let process = uuid::Uuid::new_v4().simple().to_string();
+    (0..workers.max(1))
+        .map(|i| {
+            let dispatcher = services
+                .webhooks
+                .dispatcher(format!("{process}-{}-{i}", std::process::id()));
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                dispatcher
+                    .run(move |delay| {
+                        let mut stop = stop.clone();
+                        async move {
+                            let stopped = tokio::select! {
+                                () = tokio::time::sleep(delay) => false,
+                                () = async {
+                                    let _ = stop.wait_for(|s| *s).await;
+                                } => true,
+                            };
+                            stopped || *stop.borrow()
+                        }
+                    })
+                    .await;
+            })
+        })
+        .collect()
 }
 
 async fn shutdown_signal() {

@@ -21,6 +21,8 @@ pub struct TestApp {
     #[allow(dead_code)]
     pub db: verifa_adapters_db::Database,
     #[allow(dead_code)]
+    pub settings: Settings,
+    #[allow(dead_code)]
     pub org_id: String,
     pub live_key: String,
     pub sandbox_key: String,
@@ -165,7 +167,7 @@ impl TestApp {
     pub async fn with_settings(db: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
         let settings = Settings::for_tests(&db.url, overrides).expect("test settings");
         let store = connect(&settings, true).await.expect("connect + migrate");
-        let app = build_application(&settings, store.clone());
+        let app = build_application(&settings, store.clone()).expect("wire the application");
         let created = app
             .services
             .organizations
@@ -185,11 +187,24 @@ impl TestApp {
             router: app.router,
             services: app.services,
             db: store,
+            settings: settings.clone(),
             org_id: created.org.id.clone(),
             live_key: secret("live"),
             sandbox_key: secret("sandbox"),
             _db: db,
         }
+    }
+
+    /// A run worker over this app's database (live: built-in executors; sandbox: simulated).
+    #[allow(dead_code)]
+    pub fn worker(&self) -> verifa_app::runs::RunWorker {
+        verifa_server::compose::run_worker(
+            &self.settings,
+            &self.db,
+            Arc::new(verifa_app::clock::SystemClock),
+            "test-worker".into(),
+        )
+        .expect("worker")
     }
 
     /// Creates another organization in the same database; returns (live, sandbox) secrets.

@@ -2,8 +2,11 @@
 //! Postgres (`verifa_testkit::both_backends!`).
 
 mod api_keys;
+mod checks_db;
 mod conventions;
 mod harness;
 mod idempotency;
 mod operations;
+mod sessions;
+mod webhooks;
 mod workflows;

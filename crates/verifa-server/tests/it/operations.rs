@@ -59,7 +59,10 @@ async fn openapi_documents_every_route(db: TestDatabase) {
                 continue;
             }
             operations += 1;
-            let concrete = path.replace("{key_id}", "key_missing");
+            let concrete = path
+                .replace("{key_id}", "key_missing")
+                .replace("{endpoint_id}", "webhook_missing")
+                .replace("{delivery_id}", "whd_missing");
             let r = app
                 .req(
                     Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
@@ -142,7 +145,7 @@ async fn first_start_bootstraps_once(db: TestDatabase) {
     let store = verifa_server::compose::connect(&settings, true)
         .await
         .unwrap();
-    let app = verifa_server::build_application(&settings, store);
+    let app = verifa_server::build_application(&settings, store).unwrap();
     let created = app
         .services
         .organizations

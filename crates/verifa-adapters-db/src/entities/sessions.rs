@@ -1,0 +1,36 @@
+//! `sessions` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sessions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub org_id: String,
+    pub environment: String,
+    pub status: String,
+    pub workflow_id: Option<String>,
+    pub external_ref: Option<String>,
+    pub metadata: String,
+    pub country: Option<String>,
+    pub checks: Option<String>,
+    pub fields_encrypted: Option<String>,
+    pub redirect_url: Option<String>,
+    pub capture_token_hash: Option<String>,
+    pub token_expires_at: Option<ChronoDateTimeUtc>,
+    pub document_type: Option<String>,
+    pub retention_status: String,
+    pub processing_attempts: i32,
+    pub consent_ip: Option<String>,
+    pub tags: String,
+    pub expired_at: Option<ChronoDateTimeUtc>,
+    pub completed_at: Option<ChronoDateTimeUtc>,
+    pub created_at: ChronoDateTimeUtc,
+    pub updated_at: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
