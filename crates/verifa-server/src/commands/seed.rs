@@ -95,7 +95,11 @@ fn print_watchlists(lists: &[(String, u64)]) {
 /// Sample workflows in both environments and sample sandbox sessions.
 async fn seed_samples(app: &crate::compose::Application) -> anyhow::Result<(usize, usize)> {
     let caller = |secret: &'static str| async move {
-        app.services.api_keys.authenticate(Some(secret), None).await.map_err(|e| anyhow::anyhow!("demo key: {e:?}"))
+        app.services
+            .api_keys
+            .authenticate(Some(secret), None)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo key: {e:?}"))
     };
     let live = caller(DEMO_LIVE_SECRET).await?;
     let sandbox = caller(DEMO_SANDBOX_SECRET).await?;
@@ -107,6 +111,8 @@ async fn seed_samples(app: &crate::compose::Application) -> anyhow::Result<(usiz
 
 #[allow(clippy::print_stdout)]
 fn print_counts(workflows: usize, sessions: usize) {
-    println!(" sample workflows created: {workflows} (templates in live and sandbox; existing ones kept)");
+    println!(
+        " sample workflows created: {workflows} (templates in live and sandbox; existing ones kept)"
+    );
     println!(" sample sandbox sessions created: {sessions}");
 }

@@ -66,8 +66,19 @@ fn templates() -> Vec<(&'static str, &'static str, Value, bool)> {
 
 /// Creates the template workflows missing in the caller's environment; returns how many.
 pub async fn seed_workflows(services: &Arc<Services>, caller: &Caller) -> anyhow::Result<usize> {
-    let page = verifa_domain::pagination::PageRequest { limit: 100, offset: 0 };
-    let existing: Vec<String> = services.workflows.list(caller, None, page).await.map_err(|e| anyhow::anyhow!("{e:?}"))?.items.into_iter().map(|w| w.workflow.name).collect();
+    let page = verifa_domain::pagination::PageRequest {
+        limit: 100,
+        offset: 0,
+    };
+    let existing: Vec<String> = services
+        .workflows
+        .list(caller, None, page)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .items
+        .into_iter()
+        .map(|w| w.workflow.name)
+        .collect();
     let mut created = 0;
     for (name, description, graph, is_default) in templates() {
         if existing.iter().any(|n| n == name) {
@@ -76,43 +87,110 @@ pub async fn seed_workflows(services: &Arc<Services>, caller: &Caller) -> anyhow
         let input = NewWorkflow {
             name: name.into(),
             description: Some(description.into()),
-            definition: DefinitionInput { format: Some("graph".into()), graph: Some(graph), steps: None },
+            definition: DefinitionInput {
+                format: Some("graph".into()),
+                graph: Some(graph),
+                steps: None,
+            },
             is_default,
             ..Default::default()
         };
-        services.workflows.create(caller, input).await.map_err(|e| anyhow::anyhow!("template {name}: {e:?}"))?;
+        services
+            .workflows
+            .create(caller, input)
+            .await
+            .map_err(|e| anyhow::anyhow!("template {name}: {e:?}"))?;
         created += 1;
     }
     Ok(created)
 }
 
 /// A tiny valid JPEG header followed by filler: enough for magic-byte sniffing.
-const SAMPLE_JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00sample";
+const SAMPLE_JPEG: &[u8] =
+    b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00sample";
 /// The ICAO 9303 specimen passport MRZ.
-const SAMPLE_MRZ: &str = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
+const SAMPLE_MRZ: &str =
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
 
 /// Creates sample sandbox sessions in each state (once: skipped when `seed_*` refs exist).
 pub async fn seed_sessions(services: &Arc<Services>, sandbox: &Caller) -> anyhow::Result<usize> {
-    let page = verifa_domain::pagination::PageRequest { limit: 1, offset: 0 };
-    let filter = SessionFilter { external_ref: Some("seed_pending".into()), ..Default::default() };
-    if services.sessions.list(sandbox, filter, page).await.map_err(|e| anyhow::anyhow!("{e:?}"))?.total > 0 {
+    let page = verifa_domain::pagination::PageRequest {
+        limit: 1,
+        offset: 0,
+    };
+    let filter = SessionFilter {
+        external_ref: Some("seed_pending".into()),
+        ..Default::default()
+    };
+    if services
+        .sessions
+        .list(sandbox, filter, page)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .total
+        > 0
+    {
         return Ok(0);
     }
     let err = |e: verifa_app::AppError| anyhow::anyhow!("{e:?}");
-    let new = |r: &str| NewSession { external_ref: Some(r.into()), metadata: Some(serde_json::Map::from_iter([("seeded".to_owned(), json!(true))])), ..Default::default() };
+    let new = |r: &str| NewSession {
+        external_ref: Some(r.into()),
+        metadata: Some(serde_json::Map::from_iter([(
+            "seeded".to_owned(),
+            json!(true),
+        )])),
+        ..Default::default()
+    };
     let s = &services.sessions;
     s.create(sandbox, new("seed_pending")).await.map_err(err)?;
-    let capturing = s.create(sandbox, new("seed_capturing")).await.map_err(err)?.session.id;
-    s.upload_document(sandbox, &capturing, "id_front", SAMPLE_JPEG.to_vec(), Some(SAMPLE_MRZ.into())).await.map_err(err)?;
-    let pending = s.create(sandbox, new("seed_sandbox_pending")).await.map_err(err)?.session.id;
-    s.upload_document(sandbox, &pending, "id_front", SAMPLE_JPEG.to_vec(), Some(SAMPLE_MRZ.into())).await.map_err(err)?;
-    s.upload_document(sandbox, &pending, "selfie", SAMPLE_JPEG.to_vec(), None).await.map_err(err)?;
+    let capturing = s
+        .create(sandbox, new("seed_capturing"))
+        .await
+        .map_err(err)?
+        .session
+        .id;
+    s.upload_document(
+        sandbox,
+        &capturing,
+        "id_front",
+        SAMPLE_JPEG.to_vec(),
+        Some(SAMPLE_MRZ.into()),
+    )
+    .await
+    .map_err(err)?;
+    let pending = s
+        .create(sandbox, new("seed_sandbox_pending"))
+        .await
+        .map_err(err)?
+        .session
+        .id;
+    s.upload_document(
+        sandbox,
+        &pending,
+        "id_front",
+        SAMPLE_JPEG.to_vec(),
+        Some(SAMPLE_MRZ.into()),
+    )
+    .await
+    .map_err(err)?;
+    s.upload_document(sandbox, &pending, "selfie", SAMPLE_JPEG.to_vec(), None)
+        .await
+        .map_err(err)?;
     s.submit(sandbox, &pending).await.map_err(err)?;
-    for (r, action) in [("seed_approved", "approve"), ("seed_declined", "decline"), ("seed_review", "require-review")] {
+    for (r, action) in [
+        ("seed_approved", "approve"),
+        ("seed_declined", "decline"),
+        ("seed_review", "require-review"),
+    ] {
         let id = s.create(sandbox, new(r)).await.map_err(err)?.session.id;
         s.simulate(sandbox, &id, action).await.map_err(err)?;
     }
-    let expired = s.create(sandbox, new("seed_expired")).await.map_err(err)?.session.id;
+    let expired = s
+        .create(sandbox, new("seed_expired"))
+        .await
+        .map_err(err)?
+        .session
+        .id;
     s.expire(sandbox, &expired).await.map_err(err)?;
     Ok(7)
 }
