@@ -816,3 +816,97 @@ both_backends!(
     session_gate_retry_conditional,
     gate_retry_and_conditional_match_a_dry_run
 );
+
+async fn kyc_workflow_end_to_end(db: TestDatabase) {
+    use verifa_ports::watchlists::{WatchlistRecord, WatchlistRepository};
+    let vendor = flaky_vendor().await;
+    let app = TestApp::with_settings(
+        db,
+        &[
+            ("CHECKS__VENDOR__BASE_URL", vendor.as_str()),
+            ("RUNS__RETRY_BACKOFF_SECS", "0,0"),
+        ],
+    )
+    .await;
+    let key = app.live_key.clone();
+    // The reference's KYC order: OCR → face match → (auto) screening → (auto) risk → auto-approve.
+    let graph = json!({"entry": "start", "nodes": {
+        "start": {"type": "start", "next": "ocr"},
+        "ocr": {"type": "policy", "policy": "document_ocr", "config": {}, "on_pass": "face", "on_fail": "reject"},
+        "face": {"type": "policy", "policy": "face_match", "config": {"security_level": "standard"}, "on_pass": "decide", "on_fail": "review"},
+        "decide": {"type": "policy", "policy": "auto_approve", "config": {}, "on_pass": "approve", "on_fail": "review"},
+        "approve": {"type": "terminal", "outcome": "approved"},
+        "reject": {"type": "terminal", "outcome": "rejected"},
+        "review": {"type": "terminal", "outcome": "needs_review"}}});
+    workflow(&app, &key, graph).await;
+    let run_one = |external_ref: &'static str| {
+        let app = &app;
+        let key = key.clone();
+        async move {
+            let s = ok(&app
+                .post("/api/v1/sessions")
+                .key(&key)
+                .json(json!({"external_ref": external_ref}))
+                .send()
+                .await);
+            let id = s["id"].as_str().unwrap().to_owned();
+            ok(&upload(app, &key, &id, "id_front", JPEG, Some(MRZ)).await);
+            ok(&upload(app, &key, &id, "selfie", JPEG, None).await);
+            ok(&app
+                .post(&format!("/api/v1/sessions/{id}/submit"))
+                .key(&key)
+                .send()
+                .await);
+            app.worker().run_until_idle().await.unwrap();
+            ok(&app
+                .get(&format!("/api/v1/sessions/{id}/workflow-run"))
+                .key(&key)
+                .send()
+                .await)
+        }
+    };
+    let clean = run_one("clean").await;
+    assert_eq!(
+        clean["final_status"], "approved",
+        "{}",
+        clean["node_results"]
+    );
+    assert_eq!(
+        clean["path"],
+        json!([
+            "start",
+            "ocr",
+            "auto_watchlist_screening",
+            "auto_risk_assessment",
+            "face",
+            "decide",
+            "approve"
+        ])
+    );
+    assert_eq!(
+        clean["node_results"]["auto_risk_assessment"]["output"]["risk_level"],
+        "low"
+    );
+    // Put the document holder on a watchlist: screening now hits and routes to review.
+    let record = WatchlistRecord {
+        id: "test-1".into(),
+        name: "ERIKSSON, Anna Maria".into(),
+        aliases: vec![],
+        list: "Test List".into(),
+        country: Some("UTO".into()),
+        date_of_birth: Some("1974-08-12".into()),
+    };
+    app.db.replace_list("Test List", &[record]).await.unwrap();
+    let listed = run_one("listed").await;
+    assert_eq!(
+        listed["final_status"], "needs_review",
+        "{}",
+        listed["node_results"]
+    );
+    let screening = &listed["node_results"]["auto_watchlist_screening"];
+    assert_eq!(screening["status"], "failed");
+    assert_eq!(screening["output"]["hits"][0]["entry_id"], "test-1");
+    assert_eq!(screening["output"]["hits"][0]["list"], "Test List");
+    assert!(screening["output"]["hits"][0]["score"].as_f64().unwrap() >= 0.9);
+}
+both_backends!(session_kyc_end_to_end, kyc_workflow_end_to_end);
