@@ -351,37 +351,31 @@ impl WebhookStore for Database {
         batch: &[DeliveryRecord],
         now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
+        if from_seq == 0 {
+            // Create the cursor row outside the transaction (a concurrent creator wins; fine).
+            let row = cursor::ActiveModel {
+                name: Set(CURSOR_NAME.to_owned()),
+                last_seq: Set(0),
+                updated_at: Set(now),
+            };
+            match row.insert(&self.conn).await {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {}
+                Err(e) => return Err(map_db(e)),
+            }
+        }
+        // The compare-and-set is the transaction's first statement: on SQLite it takes the write
+        // lock (waiting on a busy database) instead of failing a read snapshot that went stale.
         let txn = self.conn.begin().await.map_err(map_db)?;
-        let existing = cursor::Entity::find_by_id(CURSOR_NAME.to_owned())
-            .one(&txn)
+        let r = cursor::Entity::update_many()
+            .col_expr(cursor::Column::LastSeq, Expr::value(to_seq))
+            .col_expr(cursor::Column::UpdatedAt, Expr::value(now))
+            .filter(cursor::Column::Name.eq(CURSOR_NAME))
+            .filter(cursor::Column::LastSeq.eq(from_seq))
+            .exec(&txn)
             .await
             .map_err(map_db)?;
-        let moved = match existing {
-            None if from_seq == 0 => {
-                let row = cursor::ActiveModel {
-                    name: Set(CURSOR_NAME.to_owned()),
-                    last_seq: Set(to_seq),
-                    updated_at: Set(now),
-                };
-                match row.insert(&txn).await {
-                    Ok(_) => true,
-                    Err(e) if is_unique_violation(&e) => false,
-                    Err(e) => return Err(map_db(e)),
-                }
-            }
-            None => false,
-            Some(_) => {
-                let r = cursor::Entity::update_many()
-                    .col_expr(cursor::Column::LastSeq, Expr::value(to_seq))
-                    .col_expr(cursor::Column::UpdatedAt, Expr::value(now))
-                    .filter(cursor::Column::Name.eq(CURSOR_NAME))
-                    .filter(cursor::Column::LastSeq.eq(from_seq))
-                    .exec(&txn)
-                    .await
-                    .map_err(map_db)?;
-                r.rows_affected == 1
-            }
-        };
+        let moved = r.rows_affected == 1;
         if !moved {
             let _ = txn.rollback().await;
             return Ok(false);
