@@ -622,6 +622,38 @@ impl SessionService {
         Ok(change.session)
     }
 
+    /// Expires sessions whose capture token lapsed while they were still pending or capturing
+    /// (a background job); returns how many. Sessions changed concurrently are skipped.
+    pub async fn expire_stale(&self, now: DateTime<Utc>) -> Result<usize, AppError> {
+        let mut expired = 0;
+        for current in self.repo.stale_capture_sessions(now, 500).await? {
+            let mut next = current.clone();
+            next.status = SessionStatus::Expired;
+            next.expired_at = Some(now);
+            next.capture_token_hash = None;
+            next.updated_at = now;
+            let events = vec![event(
+                "session.expired",
+                &next,
+                json!({"reason": "capture_token_expired"}),
+            )];
+            let change = SessionChange {
+                expected_status: current.status,
+                session: next,
+                events,
+                result: None,
+                clear_result: false,
+                run: None,
+            };
+            match self.repo.apply(&change).await {
+                Ok(()) => expired += 1,
+                Err(RepoError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(expired)
+    }
+
     /// Issues a fresh capture token; expired sessions go back to `pending`.
     pub async fn resume(&self, caller: &Caller, id: &str) -> Result<SessionView, AppError> {
         let current = self.get(caller, id).await?;

@@ -333,6 +333,14 @@ pub trait SessionRepository: Send + Sync {
         policy: Option<&str>,
     ) -> Result<Vec<NodeExecutionRecord>, RepoError>;
 
+    /// Sessions of any tenant still `pending` or `capturing` whose capture token expired before
+    /// `now`, oldest first, at most `limit`.
+    async fn stale_capture_sessions(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<SessionRecord>, RepoError>;
+
     /// Claims the next runnable run (runnable_at ≤ now, lease free or expired) for `owner`.
     /// Concurrent claimers MUST never get the same run.
     async fn claim_run(

@@ -634,6 +634,24 @@ impl SessionRepository for Database {
             .collect()
     }
 
+    async fn stale_capture_sessions(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<SessionRecord>, RepoError> {
+        sessions::Entity::find()
+            .filter(sessions::Column::Status.is_in(["pending", "capturing"]))
+            .filter(sessions::Column::TokenExpiresAt.lt(now))
+            .order_by_asc(sessions::Column::TokenExpiresAt)
+            .limit(limit)
+            .all(&self.conn)
+            .await
+            .map_err(map_db)?
+            .into_iter()
+            .map(session_from)
+            .collect()
+    }
+
     async fn claim_run(
         &self,
         owner: &str,

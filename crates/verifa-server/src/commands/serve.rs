@@ -53,6 +53,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let webhook_workers =
         spawn_webhook_dispatchers(&app.services, settings.webhooks.workers, &stop_rx);
     let run_workers = spawn_run_workers(&settings, &app.db, &stop_rx)?;
+    let expirer = tokio::spawn(expire_stale_sessions(app.services.clone(), stop_rx.clone()));
 
     let mut serve_stop = stop_rx.clone();
     let server = axum::serve(
@@ -78,6 +79,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
+    let _ = expirer.await;
     for worker in run_workers {
         // A check in flight finishes or is abandoned; its run is resumed after the lease.
         let _ = tokio::time::timeout(
@@ -94,6 +96,24 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     app.db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Expires sessions whose capture link lapsed (every 30 s).
+async fn expire_stale_sessions(
+    services: std::sync::Arc<verifa_http::Services>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        match services.sessions.expire_stale(chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "expired sessions whose capture link lapsed"),
+            Err(e) => tracing::warn!(error = %e, "session expiry sweep failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
 }
 
 async fn sweep_idempotency_keys(

@@ -910,3 +910,142 @@ async fn kyc_workflow_end_to_end(db: TestDatabase) {
     assert!(screening["output"]["hits"][0]["score"].as_f64().unwrap() >= 0.9);
 }
 both_backends!(session_kyc_end_to_end, kyc_workflow_end_to_end);
+
+async fn lapsed_links_expire_and_runs_resume(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let key = app.live_key.clone();
+    let graph = json!({"entry": "start", "nodes": {
+        "start": {"type": "start", "next": "age"},
+        "age": {"type": "policy", "policy": "age_verification", "config": {"minimum_age": 18}, "on_pass": "gate", "on_fail": "reject", "on_skip": "gate"},
+        "gate": {"type": "wait", "next": "approve", "on_fail": {"action": "reject"}, "timeout_seconds": 1},
+        "approve": {"type": "terminal", "outcome": "approved"},
+        "reject": {"type": "terminal", "outcome": "rejected"}}});
+    workflow(&app, &key, graph).await;
+    // A capture link that lapses expires its session (the background sweep).
+    let idle = ok(&app
+        .post("/api/v1/sessions")
+        .key(&key)
+        .json(json!({}))
+        .send()
+        .await)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let later = chrono::Utc::now() + chrono::Duration::minutes(21);
+    assert_eq!(
+        app.services
+            .sessions
+            .expire_stale(chrono::Utc::now())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(app.services.sessions.expire_stale(later).await.unwrap(), 1);
+    let s = ok(&app
+        .get(&format!("/api/v1/sessions/{idle}"))
+        .key(&key)
+        .send()
+        .await);
+    assert_eq!(s["status"], "expired");
+    let events = ok(&app
+        .get(&format!("/api/v1/sessions/{idle}/events"))
+        .key(&key)
+        .send()
+        .await);
+    assert_eq!(events["data"][1]["event_type"], "session.expired");
+    assert_eq!(events["data"][1]["data"]["reason"], "capture_token_expired");
+    // A gate with a timeout applies its on_fail when no decision comes in time; the run can be
+    // resumed from a node afterwards only when paused or failed.
+    let id = ok(&app
+        .post("/api/v1/sessions")
+        .key(&key)
+        .json(json!({}))
+        .send()
+        .await)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(&upload(&app, &key, &id, "id_front", JPEG, None).await);
+    ok(&app
+        .post(&format!("/api/v1/sessions/{id}/submit"))
+        .key(&key)
+        .send()
+        .await);
+    let worker = app.worker();
+    worker.run_until_idle().await.unwrap();
+    assert_eq!(
+        ok(&app
+            .get(&format!("/api/v1/sessions/{id}/workflow-run"))
+            .key(&key)
+            .send()
+            .await)["paused_at_node"],
+        "gate"
+    );
+    // Resume from a node re-enters it (the age check is skipped: no DOB, on_skip → gate).
+    let r = app
+        .post(&format!("/api/v1/sessions/{id}/workflow-run/resume"))
+        .key(&key)
+        .json(json!({"policy": "age_verification"}))
+        .send()
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        String::from_utf8_lossy(&r.bytes)
+    );
+    assert_eq!(r.json()["node_id"], "age");
+    worker.run_until_idle().await.unwrap();
+    let run = ok(&app
+        .get(&format!("/api/v1/sessions/{id}/workflow-run"))
+        .key(&key)
+        .send()
+        .await);
+    assert_eq!(run["paused_at_node"], "gate");
+    let attempts = ok(&app
+        .get(&format!(
+            "/api/v1/sessions/{id}/verifications/age_verification/attempts"
+        ))
+        .key(&key)
+        .send()
+        .await);
+    let numbers: Vec<i64> = attempts["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["attempt"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, vec![1, 2], "the resumed visit is a new attempt");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    worker.run_until_idle().await.unwrap();
+    let run = ok(&app
+        .get(&format!("/api/v1/sessions/{id}/workflow-run"))
+        .key(&key)
+        .send()
+        .await);
+    assert_eq!(run["final_status"], "rejected", "{}", run["node_results"]);
+    assert_eq!(
+        ok(&app
+            .get(&format!("/api/v1/sessions/{id}"))
+            .key(&key)
+            .send()
+            .await)["status"],
+        "completed"
+    );
+    app.post(&format!("/api/v1/sessions/{id}/workflow-run/resume"))
+        .key(&key)
+        .json(json!({"node_id": "age"}))
+        .send()
+        .await
+        .assert_error(409, "invalid_state");
+    app.post(&format!("/api/v1/sessions/{id}/workflow-run/resume"))
+        .key(&key)
+        .json(json!({"node_id": "age", "policy": "x"}))
+        .send()
+        .await
+        .assert_error(409, "invalid_state");
+}
+both_backends!(
+    session_expiry_timeout_resume,
+    lapsed_links_expire_and_runs_resume
+);
