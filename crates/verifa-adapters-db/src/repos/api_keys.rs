@@ -3,6 +3,7 @@
 use crate::Database;
 use crate::entities::api_keys as keys;
 use crate::error::{corrupt, map_db};
+use crate::repos::common::in_tenant;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -83,12 +84,6 @@ fn from_model(m: keys::Model) -> Result<ApiKey, RepoError> {
     })
 }
 
-fn in_tenant(tenant: &Tenant) -> sea_orm::Condition {
-    sea_orm::Condition::all()
-        .add(keys::Column::OrgId.eq(tenant.org_id.clone()))
-        .add(keys::Column::Environment.eq(tenant.environment.as_str()))
-}
-
 #[async_trait]
 impl ApiKeyRepository for Database {
     async fn insert(&self, key: &ApiKey) -> Result<(), RepoError> {
@@ -107,7 +102,11 @@ impl ApiKeyRepository for Database {
 
     async fn get(&self, tenant: &Tenant, id: &str) -> Result<ApiKey, RepoError> {
         let m = keys::Entity::find()
-            .filter(in_tenant(tenant))
+            .filter(in_tenant(
+                keys::Column::OrgId,
+                keys::Column::Environment,
+                tenant,
+            ))
             .filter(keys::Column::Id.eq(id))
             .one(&self.conn)
             .await
@@ -117,7 +116,11 @@ impl ApiKeyRepository for Database {
     }
 
     async fn list(&self, tenant: &Tenant, page: PageRequest) -> Result<Page<ApiKey>, RepoError> {
-        let query = keys::Entity::find().filter(in_tenant(tenant));
+        let query = keys::Entity::find().filter(in_tenant(
+            keys::Column::OrgId,
+            keys::Column::Environment,
+            tenant,
+        ));
         let total = query.clone().count(&self.conn).await.map_err(map_db)?;
         let rows = query
             .order_by_desc(keys::Column::CreatedAt)

@@ -8,6 +8,7 @@ use crate::entities::{
     workflow_node_executions as execs, workflow_runs as runs,
 };
 use crate::error::{corrupt, map_db};
+use crate::repos::common::{in_tenant, tenant_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -23,13 +24,6 @@ use verifa_ports::sessions::{
     DocumentRecord, EventRecord, NewEvent, NodeExecutionRecord, ResultRecord, RunRecord, RunWrite,
     SessionChange, SessionFilter, SessionRecord, SessionRepository,
 };
-
-fn tenant_of(org_id: String, environment: &str) -> Result<Tenant, RepoError> {
-    Ok(Tenant::new(
-        org_id,
-        environment.parse().map_err(|e| corrupt("environment", e))?,
-    ))
-}
 
 fn session_active(s: &SessionRecord) -> sessions::ActiveModel {
     sessions::ActiveModel {
@@ -234,14 +228,6 @@ fn exec_from(m: execs::Model) -> Result<NodeExecutionRecord, RepoError> {
     })
 }
 
-macro_rules! in_tenant {
-    ($org:expr, $env:expr, $tenant:expr) => {
-        Condition::all()
-            .add($org.eq($tenant.org_id.clone()))
-            .add($env.eq($tenant.environment.as_str()))
-    };
-}
-
 async fn append_events(
     txn: &DatabaseTransaction,
     session: &SessionRecord,
@@ -279,10 +265,10 @@ async fn apply_in(txn: &DatabaseTransaction, change: &SessionChange) -> Result<(
     }
     let updated = sessions::Entity::update_many()
         .set(active)
-        .filter(in_tenant!(
+        .filter(in_tenant(
             sessions::Column::OrgId,
             sessions::Column::Environment,
-            s.tenant
+            &s.tenant,
         ))
         .filter(sessions::Column::Id.eq(s.id.clone()))
         .filter(sessions::Column::Status.eq(change.expected_status.as_str()))
@@ -374,10 +360,10 @@ impl SessionRepository for Database {
 
     async fn get(&self, tenant: &Tenant, id: &str) -> Result<SessionRecord, RepoError> {
         let m = sessions::Entity::find()
-            .filter(in_tenant!(
+            .filter(in_tenant(
                 sessions::Column::OrgId,
                 sessions::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(sessions::Column::Id.eq(id))
             .one(&self.conn)
@@ -393,10 +379,10 @@ impl SessionRepository for Database {
         filter: &SessionFilter,
         page: PageRequest,
     ) -> Result<Page<SessionRecord>, RepoError> {
-        let mut q = sessions::Entity::find().filter(in_tenant!(
+        let mut q = sessions::Entity::find().filter(in_tenant(
             sessions::Column::OrgId,
             sessions::Column::Environment,
-            tenant
+            tenant,
         ));
         if let Some(status) = filter.status {
             q = q.filter(sessions::Column::Status.eq(status.as_str()));
@@ -498,10 +484,10 @@ impl SessionRepository for Database {
         session_id: &str,
     ) -> Result<Vec<DocumentRecord>, RepoError> {
         docs::Entity::find()
-            .filter(in_tenant!(
+            .filter(in_tenant(
                 docs::Column::OrgId,
                 docs::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(docs::Column::SessionId.eq(session_id))
             .order_by_asc(docs::Column::CreatedAt)
@@ -519,10 +505,10 @@ impl SessionRepository for Database {
         session_id: &str,
     ) -> Result<Option<ResultRecord>, RepoError> {
         let Some(m) = results::Entity::find()
-            .filter(in_tenant!(
+            .filter(in_tenant(
                 results::Column::OrgId,
                 results::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(results::Column::SessionId.eq(session_id))
             .one(&self.conn)
@@ -553,10 +539,10 @@ impl SessionRepository for Database {
         page: PageRequest,
     ) -> Result<Page<EventRecord>, RepoError> {
         let q = events::Entity::find()
-            .filter(in_tenant!(
+            .filter(in_tenant(
                 events::Column::OrgId,
                 events::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(events::Column::SessionId.eq(session_id));
         let total = q.clone().count(&self.conn).await.map_err(map_db)?;
@@ -594,10 +580,10 @@ impl SessionRepository for Database {
         session_id: &str,
     ) -> Result<Option<RunRecord>, RepoError> {
         runs::Entity::find()
-            .filter(in_tenant!(
+            .filter(in_tenant(
                 runs::Column::OrgId,
                 runs::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(runs::Column::SessionId.eq(session_id))
             .order_by_desc(runs::Column::CreatedAt)
@@ -615,10 +601,10 @@ impl SessionRepository for Database {
         policy: Option<&str>,
     ) -> Result<Vec<NodeExecutionRecord>, RepoError> {
         let mut q = execs::Entity::find()
-            .filter(in_tenant!(
+            .filter(in_tenant(
                 execs::Column::OrgId,
                 execs::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(execs::Column::SessionId.eq(session_id));
         if let Some(p) = policy {

@@ -6,6 +6,7 @@ use crate::entities::{
     webhook_fanout_cursor as cursor,
 };
 use crate::error::{corrupt, is_unique_violation, map_db};
+use crate::repos::common::tenant_of;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -24,13 +25,6 @@ use verifa_ports::webhook_store::{
 
 /// Name of the one cursor row (the `session_events` outbox).
 const CURSOR_NAME: &str = "session_events";
-
-fn tenant_of(org_id: String, environment: &str) -> Result<Tenant, RepoError> {
-    Ok(Tenant::new(
-        org_id,
-        environment.parse().map_err(|e| corrupt("environment", e))?,
-    ))
-}
 
 fn list_text(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())

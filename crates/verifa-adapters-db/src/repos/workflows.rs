@@ -6,12 +6,13 @@ use crate::entities::{
     workflow_versions as versions, workflows,
 };
 use crate::error::{corrupt, map_db};
+use crate::repos::common::{in_tenant, tenant_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -31,13 +32,6 @@ fn json_text(v: &Option<Value>) -> Option<String> {
 fn parse_opt(what: &str, t: Option<String>) -> Result<Option<Value>, RepoError> {
     t.map(|t| serde_json::from_str(&t).map_err(|e| corrupt(what, e)))
         .transpose()
-}
-
-fn tenant_of(org_id: String, environment: &str) -> Result<Tenant, RepoError> {
-    Ok(Tenant::new(
-        org_id,
-        environment.parse().map_err(|e| corrupt("environment", e))?,
-    ))
 }
 
 fn rollout_text(entries: &[RolloutEntry]) -> String {
@@ -161,21 +155,13 @@ fn draft_from(m: drafts::Model) -> Result<DraftRecord, RepoError> {
     })
 }
 
-macro_rules! tenant_filter {
-    ($col_org:expr, $col_env:expr, $tenant:expr) => {
-        Condition::all()
-            .add($col_org.eq($tenant.org_id.clone()))
-            .add($col_env.eq($tenant.environment.as_str()))
-    };
-}
-
 async fn clear_default<C: ConnectionTrait>(conn: &C, tenant: &Tenant) -> Result<(), RepoError> {
     workflows::Entity::update_many()
         .col_expr(workflows::Column::IsDefault, Expr::value(false))
-        .filter(tenant_filter!(
+        .filter(in_tenant(
             workflows::Column::OrgId,
             workflows::Column::Environment,
-            tenant
+            tenant,
         ))
         .filter(workflows::Column::IsDefault.eq(true))
         .exec(conn)
@@ -208,10 +194,10 @@ impl WorkflowRepository for Database {
 
     async fn get(&self, tenant: &Tenant, id: &str) -> Result<WorkflowRecord, RepoError> {
         let m = workflows::Entity::find()
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 workflows::Column::OrgId,
                 workflows::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(workflows::Column::Id.eq(id))
             .one(&self.conn)
@@ -223,10 +209,10 @@ impl WorkflowRepository for Database {
 
     async fn get_default(&self, tenant: &Tenant) -> Result<Option<WorkflowRecord>, RepoError> {
         workflows::Entity::find()
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 workflows::Column::OrgId,
                 workflows::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(workflows::Column::IsDefault.eq(true))
             .one(&self.conn)
@@ -242,10 +228,10 @@ impl WorkflowRepository for Database {
         is_active: Option<bool>,
         page: PageRequest,
     ) -> Result<Page<WorkflowRecord>, RepoError> {
-        let mut q = workflows::Entity::find().filter(tenant_filter!(
+        let mut q = workflows::Entity::find().filter(in_tenant(
             workflows::Column::OrgId,
             workflows::Column::Environment,
-            tenant
+            tenant,
         ));
         if let Some(active) = is_active {
             q = q.filter(workflows::Column::IsActive.eq(active));
@@ -286,10 +272,10 @@ impl WorkflowRepository for Database {
             )
             .col_expr(workflows::Column::IsActive, Expr::value(w.is_active))
             .col_expr(workflows::Column::UpdatedAt, Expr::value(w.updated_at))
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 workflows::Column::OrgId,
                 workflows::Column::Environment,
-                w.tenant
+                &w.tenant,
             ))
             .filter(workflows::Column::Id.eq(w.id.clone()))
             .exec(&self.conn)
@@ -331,10 +317,10 @@ impl WorkflowRepository for Database {
                 Expr::value(w.rollout_updated_at),
             )
             .col_expr(workflows::Column::UpdatedAt, Expr::value(w.updated_at))
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 workflows::Column::OrgId,
                 workflows::Column::Environment,
-                w.tenant
+                &w.tenant,
             ))
             .filter(workflows::Column::Id.eq(w.id.clone()))
             .filter(workflows::Column::Version.eq(expected_version))
@@ -374,10 +360,10 @@ impl WorkflowRepository for Database {
         let r = workflows::Entity::update_many()
             .col_expr(workflows::Column::IsDefault, Expr::value(true))
             .col_expr(workflows::Column::UpdatedAt, Expr::value(now))
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 workflows::Column::OrgId,
                 workflows::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(workflows::Column::Id.eq(id))
             .exec(&txn)
@@ -404,10 +390,10 @@ impl WorkflowRepository for Database {
             )
             .col_expr(workflows::Column::RolloutUpdatedAt, Expr::value(now))
             .col_expr(workflows::Column::UpdatedAt, Expr::value(now))
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 workflows::Column::OrgId,
                 workflows::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(workflows::Column::Id.eq(id))
             .exec(&self.conn)
@@ -427,10 +413,10 @@ impl WorkflowRepository for Database {
         page: PageRequest,
     ) -> Result<Page<VersionRecord>, RepoError> {
         let q = versions::Entity::find()
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 versions::Column::OrgId,
                 versions::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(versions::Column::WorkflowId.eq(workflow_id));
         let total = q.clone().count(&self.conn).await.map_err(map_db)?;
@@ -458,10 +444,10 @@ impl WorkflowRepository for Database {
         version: i32,
     ) -> Result<VersionRecord, RepoError> {
         let m = versions::Entity::find()
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 versions::Column::OrgId,
                 versions::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(versions::Column::WorkflowId.eq(workflow_id))
             .filter(versions::Column::Version.eq(version))
@@ -480,10 +466,10 @@ impl WorkflowRepository for Database {
         versions::Entity::find()
             .select_only()
             .column(versions::Column::Version)
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 versions::Column::OrgId,
                 versions::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(versions::Column::WorkflowId.eq(workflow_id))
             .into_tuple::<i32>()
@@ -504,10 +490,10 @@ impl WorkflowRepository for Database {
         draft_id: &str,
     ) -> Result<DraftRecord, RepoError> {
         let m = drafts::Entity::find()
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 drafts::Column::OrgId,
                 drafts::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(drafts::Column::WorkflowId.eq(workflow_id))
             .filter(drafts::Column::Id.eq(draft_id))
@@ -526,10 +512,10 @@ impl WorkflowRepository for Database {
         page: PageRequest,
     ) -> Result<Page<DraftRecord>, RepoError> {
         let mut q = drafts::Entity::find()
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 drafts::Column::OrgId,
                 drafts::Column::Environment,
-                tenant
+                tenant,
             ))
             .filter(drafts::Column::WorkflowId.eq(workflow_id));
         if let Some(s) = status {
@@ -564,10 +550,10 @@ impl WorkflowRepository for Database {
         }
         let r = drafts::Entity::update_many()
             .set(active)
-            .filter(tenant_filter!(
+            .filter(in_tenant(
                 drafts::Column::OrgId,
                 drafts::Column::Environment,
-                d.tenant
+                &d.tenant,
             ))
             .filter(drafts::Column::Id.eq(d.id.clone()))
             .exec(&self.conn)
@@ -586,11 +572,10 @@ impl WorkflowRepository for Database {
         workflow_id: &str,
         f: &AnalyticsFilter,
     ) -> Result<RunStats, RepoError> {
-        let mut run_filter = tenant_filter!(runs::Column::OrgId, runs::Column::Environment, tenant)
+        let mut run_filter = in_tenant(runs::Column::OrgId, runs::Column::Environment, tenant)
             .add(runs::Column::WorkflowId.eq(workflow_id));
-        let mut exec_filter =
-            tenant_filter!(execs::Column::OrgId, execs::Column::Environment, tenant)
-                .add(execs::Column::WorkflowId.eq(workflow_id));
+        let mut exec_filter = in_tenant(execs::Column::OrgId, execs::Column::Environment, tenant)
+            .add(execs::Column::WorkflowId.eq(workflow_id));
         if let Some(from) = f.date_from {
             run_filter = run_filter.add(runs::Column::CreatedAt.gte(from));
             exec_filter = exec_filter.add(execs::Column::CreatedAt.gte(from));
