@@ -101,7 +101,8 @@ fn run_tests(url: &str, extra: &[String]) -> Result<()> {
     let mut doc = cmd::cargo();
     doc.arg("test").args(&scope).arg("--doc");
     let mut failures = Vec::new();
-    for command in [&mut tests, &mut doc] {
+    // Doc tests first: the main runner's summary must be the run's closing lines.
+    for command in [&mut doc, &mut tests] {
         command.env(URL_VAR, url).env(REQUIRE_VAR, "1");
         if let Err(err) = cmd::run(command) {
             failures.push(err);
