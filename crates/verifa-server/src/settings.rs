@@ -219,7 +219,7 @@ impl Default for WebhooksSettings {
     fn default() -> Self {
         Self {
             allow_private_networks: false,
-            poll_interval_ms: 1000,
+            poll_interval_ms: 100,
             lease_secs: 90,
             workers: 2,
             batch_size: 100,

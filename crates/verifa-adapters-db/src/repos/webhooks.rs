@@ -572,9 +572,12 @@ impl WebhookStore for Database {
                 .map(|d| d.endpoint_id)
                 .ok_or(RepoError::NotFound)?;
             if a.next == AttemptNext::Succeeded {
+                // Only a streak needs resetting: rewriting the row on every success would make
+                // all dispatchers of a busy endpoint contend for it.
                 endpoints::Entity::update_many()
                     .col_expr(endpoints::Column::ConsecutiveFailures, Expr::value(0))
                     .filter(endpoints::Column::Id.eq(endpoint_id))
+                    .filter(endpoints::Column::ConsecutiveFailures.ne(0))
                     .exec(&txn)
                     .await
                     .map_err(map_db)?;
