@@ -2,8 +2,10 @@
 //!
 //! Subcommands: `check-layers` (architecture rules over `cargo metadata`), `migrate` and `seed`
 //! (delegate to the `verifa` binary's operator commands), `test` (find or start a Postgres, then
-//! run the whole test suite against it) and `ci` (fmt, clippy, check-layers, test).
+//! run the whole test suite against it), `ci` (fmt, clippy, check-layers, test) and `bench runs`
+//! (the workflow-run benchmark on SQLite and Postgres).
 
+mod bench;
 mod check_layers;
 mod ci;
 mod cmd;
@@ -55,6 +57,12 @@ enum Command {
     },
     /// What CI runs: fmt check, clippy -D warnings, check-layers, then test.
     Ci,
+    /// Benchmarks (release builds; figures, never pass/fail on timings).
+    Bench {
+        /// What to benchmark.
+        #[command(subcommand)]
+        target: bench::Target,
+    },
 }
 
 fn main() -> ExitCode {
@@ -65,6 +73,7 @@ fn main() -> ExitCode {
         Command::Seed { database_url } => delegate::seed(database_url.as_deref()),
         Command::Test { extra } => test::run(&extra),
         Command::Ci => ci::run(),
+        Command::Bench { target } => bench::run(target),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

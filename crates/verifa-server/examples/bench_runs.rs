@@ -1,0 +1,1199 @@
+//! `bench_runs`: throughput and latency of durable workflow runs (`cargo xtask bench runs`).
+//!
+//! A benchmark, not a test: it asserts nothing about timings. On a fresh database (a temp
+//! SQLite file, or a new database created on the given Postgres server and dropped after) it
+//! creates an organization, a 6-node live workflow whose checks the sandbox executors answer
+//! instantly, and 2 × N sessions with an `id_front` each (setup, not timed). Then two timed
+//! phases, each on its own N sessions:
+//!
+//! * **burst**: submit all N (live submit starts the run in the same transaction), then W
+//!   run workers drain them: completed runs/s, database commits per node, where time goes;
+//! * **steady**: submissions paced at R/s (`--rate`, default half the burst throughput) while
+//!   W workers poll like `verifa serve` does: submit-to-decision latency p50/p99/max.
+//!
+//! The workers use the production [`RunWorker`] with the sandbox check registry for live runs,
+//! over a repository wrapper that counts and times every store call (the profile). The
+//! decision instant of a session is when the worker's commit of its final step returned.
+//! Database commits: on Postgres `pg_stat_database.xact_commit` of the bench database (every
+//! transaction, reads included) plus the counted write transactions; on SQLite the counted write
+//! transactions only (SQLite keeps no commit counter).
+//!
+//! ```sh
+//! cargo run --release -p verifa-server --example bench_runs -- \
+//!     --database-url sqlite --sessions 2000 --workers 4
+//! cargo run --release -p verifa-server --example bench_runs -- \
+//!     --database-url postgres://postgres@127.0.0.1:55432/postgres --sessions 2000 --workers 4
+//! ```
+
+// The report goes to stdout; progress to stderr.
+#![allow(clippy::print_stdout)]
+
+use anyhow::{Context as _, anyhow, bail};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use clap::Parser;
+use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use verifa_app::api_keys::Caller;
+use verifa_app::clock::SystemClock;
+use verifa_app::runs::{RunWorker, WorkerSettings};
+use verifa_app::sessions::NewSession;
+use verifa_app::workflows::{DefinitionInput, NewWorkflow};
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::tenancy::Tenant;
+use verifa_domain::workflow::{ExecutorSettings, Graph, RunState};
+use verifa_http::Services;
+use verifa_ports::RepoError;
+use verifa_ports::sessions::{
+    DocumentRecord, EventRecord, NewEvent, NodeExecutionRecord, ResultRecord, RunRecord,
+    SessionChange, SessionFilter, SessionRecord, SessionRepository,
+};
+use verifa_server::compose::{build_application, connect};
+use verifa_server::settings::Settings;
+
+const JPEG: &[u8] =
+    b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00fake-jpeg-body";
+
+#[derive(Debug, Parser)]
+#[command(about = "Workflow-run throughput and submit-to-decision latency")]
+struct Args {
+    /// `sqlite` (a fresh temp file), `sqlite://PATH` (must be new), or a Postgres server URL
+    /// (`postgres://USER@HOST:PORT/postgres`: a fresh database is created there and dropped).
+    #[arg(long, default_value = "sqlite")]
+    database_url: String,
+    /// Sessions per timed phase.
+    #[arg(long, default_value_t = 2000)]
+    sessions: usize,
+    /// Concurrent run workers.
+    #[arg(long, default_value_t = 4)]
+    workers: usize,
+    /// Concurrent submitting tasks.
+    #[arg(long, default_value_t = 4)]
+    submitters: usize,
+    /// Steady phase: submissions per second (default: half the burst throughput).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Steady phase: how long an idle worker sleeps (`runs.poll_interval_ms` of `verifa serve`).
+    #[arg(long, default_value_t = 200)]
+    poll_ms: u64,
+    /// Skip the steady phase.
+    #[arg(long)]
+    burst_only: bool,
+    /// Keep the bench database (Postgres) or file (SQLite).
+    #[arg(long)]
+    keep: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counting, timing repository wrapper.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    ClaimHit,
+    ClaimEmpty,
+    CommitStep,
+    CommitPark,
+    Get,
+    Documents,
+    Other,
+}
+
+const CALLS: [(Call, &str, bool); 7] = [
+    (Call::ClaimHit, "claim_run (got a run)", true),
+    (Call::ClaimEmpty, "claim_run (nothing due)", true),
+    (Call::CommitStep, "commit_run (one step)", true),
+    (Call::CommitPark, "commit_run (park)", true),
+    (Call::Get, "get session", false),
+    (Call::Documents, "documents", false),
+    (Call::Other, "other", false),
+];
+
+#[derive(Default)]
+struct Stats {
+    count: [AtomicU64; 7],
+    nanos: [AtomicU64; 7],
+    completed: AtomicUsize,
+    decisions: Mutex<Vec<(String, Instant)>>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Snapshot {
+    count: [u64; 7],
+    nanos: [u64; 7],
+}
+
+impl Snapshot {
+    fn since(&self, before: &Snapshot) -> Snapshot {
+        let mut d = Snapshot::default();
+        for i in 0..7 {
+            d.count[i] = self.count[i] - before.count[i];
+            d.nanos[i] = self.nanos[i] - before.nanos[i];
+        }
+        d
+    }
+
+    /// Write transactions: a claim is one UPDATE, a commit one transaction.
+    fn writes(&self) -> u64 {
+        CALLS
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, w))| *w)
+            .map(|(i, _)| self.count[i])
+            .sum()
+    }
+}
+
+impl Stats {
+    fn record(&self, call: Call, started: Instant) {
+        let i = CALLS.iter().position(|(c, _, _)| *c == call).unwrap_or(6);
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.count[i].fetch_add(1, Ordering::Relaxed);
+        self.nanos[i].fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let mut s = Snapshot::default();
+        for i in 0..7 {
+            s.count[i] = self.count[i].load(Ordering::Relaxed);
+            s.nanos[i] = self.nanos[i].load(Ordering::Relaxed);
+        }
+        s
+    }
+}
+
+struct Counted {
+    inner: Arc<dyn SessionRepository>,
+    stats: Arc<Stats>,
+}
+
+#[async_trait]
+impl SessionRepository for Counted {
+    async fn insert(&self, session: &SessionRecord, events: &[NewEvent]) -> Result<(), RepoError> {
+        let t = Instant::now();
+        let r = self.inner.insert(session, events).await;
+        self.stats.record(Call::Other, t);
+        r
+    }
+
+    async fn get(&self, tenant: &Tenant, id: &str) -> Result<SessionRecord, RepoError> {
+        let t = Instant::now();
+        let r = self.inner.get(tenant, id).await;
+        self.stats.record(Call::Get, t);
+        r
+    }
+
+    async fn list(
+        &self,
+        tenant: &Tenant,
+        filter: &SessionFilter,
+        page: PageRequest,
+    ) -> Result<Page<SessionRecord>, RepoError> {
+        let t = Instant::now();
+        let r = self.inner.list(tenant, filter, page).await;
+        self.stats.record(Call::Other, t);
+        r
+    }
+
+    async fn apply(&self, change: &SessionChange) -> Result<(), RepoError> {
+        let t = Instant::now();
+        let r = self.inner.apply(change).await;
+        self.stats.record(Call::Other, t);
+        r
+    }
+
+    async fn put_document(
+        &self,
+        document: &DocumentRecord,
+        change: &SessionChange,
+    ) -> Result<Option<DocumentRecord>, RepoError> {
+        let t = Instant::now();
+        let r = self.inner.put_document(document, change).await;
+        self.stats.record(Call::Other, t);
+        r
+    }
+
+    async fn documents(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+    ) -> Result<Vec<DocumentRecord>, RepoError> {
+        let t = Instant::now();
+        let r = self.inner.documents(tenant, session_id).await;
+        self.stats.record(Call::Documents, t);
+        r
+    }
+
+    async fn result(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+    ) -> Result<Option<ResultRecord>, RepoError> {
+        let t = Instant::now();
+        let r = self.inner.result(tenant, session_id).await;
+        self.stats.record(Call::Other, t);
+        r
+    }
+
+    async fn events(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+        page: PageRequest,
+    ) -> Result<Page<EventRecord>, RepoError> {
+        let t = Instant::now();
+        let r = self.inner.events(tenant, session_id, page).await;
+        self.stats.record(Call::Other, t);
+        r
+    }
+
+    async fn run_for_session(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+    ) -> Result<Option<RunRecord>, RepoError> {
+        let t = Instant::now();
+        let r = self.inner.run_for_session(tenant, session_id).await;
+        self.stats.record(Call::Other, t);
+        r
+    }
+
+    async fn executions(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+        policy: Option<&str>,
+    ) -> Result<Vec<NodeExecutionRecord>, RepoError> {
+        let t = Instant::now();
+        let r = self.inner.executions(tenant, session_id, policy).await;
+        self.stats.record(Call::Other, t);
+        r
+    }
+
+    async fn stale_capture_sessions(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<SessionRecord>, RepoError> {
+        let t = Instant::now();
+        let r = self.inner.stale_capture_sessions(now, limit).await;
+        self.stats.record(Call::Other, t);
+        r
+    }
+
+    async fn claim_run(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<RunRecord>, RepoError> {
+        let t = Instant::now();
+        let r = self.inner.claim_run(owner, now, lease_until).await;
+        let call = match &r {
+            Ok(Some(_)) => Call::ClaimHit,
+            _ => Call::ClaimEmpty,
+        };
+        self.stats.record(call, t);
+        r
+    }
+
+    async fn commit_run(
+        &self,
+        run: &RunRecord,
+        expected_revision: i32,
+        executions: &[NodeExecutionRecord],
+        change: Option<&SessionChange>,
+    ) -> Result<(), RepoError> {
+        let t = Instant::now();
+        let r = self
+            .inner
+            .commit_run(run, expected_revision, executions, change)
+            .await;
+        let park = executions.is_empty() && change.is_none() && run.lease_until.is_none();
+        self.stats.record(
+            if park {
+                Call::CommitPark
+            } else {
+                Call::CommitStep
+            },
+            t,
+        );
+        if r.is_ok() && change.is_some() && run.status == "completed" {
+            let now = Instant::now();
+            if let Ok(mut d) = self.stats.decisions.lock() {
+                d.push((run.session_id.clone(), now));
+            }
+            self.stats.completed.fetch_add(1, Ordering::SeqCst);
+        }
+        r
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU usage from /proc (Linux; `None` elsewhere).
+
+#[derive(Debug, Clone, Copy)]
+struct Cpu {
+    /// This process: user + system clock ticks.
+    process: u64,
+    /// Whole machine: busy and total ticks.
+    busy: u64,
+    total: u64,
+}
+
+fn cpu() -> Option<Cpu> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields after the command: state is index 0, utime 11, stime 12.
+    let process = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    let all = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = all.lines().next()?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    Some(Cpu {
+        process,
+        busy: total - idle,
+        total,
+    })
+}
+
+/// (this process in cores, machine busy share) between two readings.
+fn cpu_use(a: Option<Cpu>, b: Option<Cpu>, wall: Duration, cores: f64) -> Option<(f64, f64)> {
+    let (a, b) = (a?, b?);
+    let ticks = 100.0; // USER_HZ on Linux
+    let process_cores = (b.process - a.process) as f64 / ticks / wall.as_secs_f64();
+    let machine = (b.busy - a.busy) as f64 / ((b.total - a.total).max(1)) as f64;
+    Some((process_cores, machine * cores))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The database.
+
+struct BenchDb {
+    url: String,
+    backend: &'static str,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+    Keep,
+}
+
+/// Replaces the database name of a `postgres://…/db?query` URL.
+fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .context("a Postgres URL has a scheme")?;
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, format!("?{q}")),
+        None => (rest, String::new()),
+    };
+    let authority = rest.split('/').next().unwrap_or(rest);
+    Ok(format!("{scheme}://{authority}/{name}{query}"))
+}
+
+async fn bench_db(arg: &str, keep: bool) -> anyhow::Result<BenchDb> {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    if arg == "sqlite" {
+        let path = std::env::temp_dir().join(format!("verifa-bench-{}.db", &tag[..12]));
+        return Ok(BenchDb {
+            url: format!("sqlite://{}?mode=rwc", path.display()),
+            backend: "sqlite",
+            cleanup: if keep {
+                Cleanup::Keep
+            } else {
+                Cleanup::File(path)
+            },
+        });
+    }
+    if arg.starts_with("sqlite:") {
+        return Ok(BenchDb {
+            url: arg.to_owned(),
+            backend: "sqlite",
+            cleanup: Cleanup::Keep,
+        });
+    }
+    if !(arg.starts_with("postgres://") || arg.starts_with("postgresql://")) {
+        bail!("--database-url must be `sqlite`, `sqlite://PATH` or `postgres://…`");
+    }
+    let name = format!("verifa_bench_{}", &tag[..12]);
+    let admin = sea_orm::Database::connect(arg)
+        .await
+        .context("connecting to the Postgres server")?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .context("creating the bench database")?;
+    let _ = admin.close().await;
+    Ok(BenchDb {
+        url: with_database(arg, &name)?,
+        backend: "postgres",
+        cleanup: if keep {
+            Cleanup::Keep
+        } else {
+            Cleanup::Postgres {
+                admin_url: arg.to_owned(),
+                name,
+            }
+        },
+    })
+}
+
+impl BenchDb {
+    async fn remove(self) {
+        match self.cleanup {
+            Cleanup::Keep => eprintln!("bench: kept {}", self.url),
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                if let Ok(admin) = sea_orm::Database::connect(admin_url.as_str()).await {
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    if let Err(e) = admin.execute_unprepared(&sql).await {
+                        eprintln!("bench: warning: could not drop {name}: {e}");
+                    }
+                    let _ = admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// `(xact_commit, xact_rollback)` of the current database once every backend of the pool has
+/// flushed its counters.
+async fn pg_commits(conn: &sea_orm::DatabaseConnection) -> anyhow::Result<(i64, i64)> {
+    let read = || async {
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()",
+            ))
+            .await?
+            .context("no pg_stat_database row")?;
+        let c: i64 = row.try_get("", "xact_commit")?;
+        let r: i64 = row.try_get("", "xact_rollback")?;
+        anyhow::Ok((c, r))
+    };
+    // A busy backend flushes its counters at most once a second; one that then goes idle
+    // flushes the rest only after PGSTAT_IDLE_INTERVAL (10 s, Postgres 15). So wait that out.
+    tokio::time::sleep(Duration::from_millis(10_500)).await;
+    read().await
+}
+
+async fn pg_version(conn: &sea_orm::DatabaseConnection) -> String {
+    match conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_setting('server_version') || ', fsync=' || current_setting('fsync') \
+             || ', synchronous_commit=' || current_setting('synchronous_commit') AS v",
+        ))
+        .await
+    {
+        Ok(Some(row)) => row.try_get::<String>("", "v").unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup.
+
+fn graph() -> Value {
+    json!({"entry": "start", "nodes": {
+        "start": {"type": "start", "next": "age"},
+        "age": {"type": "policy", "policy": "age_verification", "config": {"minimum_age": 18},
+                "on_pass": "expiry", "on_fail": "reject"},
+        "expiry": {"type": "policy", "policy": "document_expiration", "config": {},
+                   "on_pass": "filter", "on_fail": "reject"},
+        "filter": {"type": "policy", "policy": "id_document_filter", "config": {},
+                   "on_pass": "adult", "on_fail": "reject"},
+        "adult": {"type": "conditional",
+                  "conditions": [{"field": "checks.age_verification.age", "operator": ">=",
+                                  "value": 21, "next": "approve"}],
+                  "default": "reject"},
+        "approve": {"type": "terminal", "outcome": "approved"},
+        "reject": {"type": "terminal", "outcome": "rejected"}}})
+}
+
+async fn sessions(
+    services: &Arc<Services>,
+    caller: &Arc<Caller>,
+    workflow_id: &str,
+    n: usize,
+    tasks: usize,
+) -> anyhow::Result<Vec<String>> {
+    let mut set = tokio::task::JoinSet::new();
+    let tasks = tasks.max(1);
+    for t in 0..tasks {
+        let (services, caller, wf) = (services.clone(), caller.clone(), workflow_id.to_owned());
+        let count = n / tasks + usize::from(t < n % tasks);
+        set.spawn(async move {
+            let mut ids = Vec::with_capacity(count);
+            for _ in 0..count {
+                let s = services
+                    .sessions
+                    .create(
+                        &caller,
+                        NewSession {
+                            workflow_id: Some(wf.clone()),
+                            ..NewSession::default()
+                        },
+                    )
+                    .await
+                    .map_err(|e| anyhow!("create session: {e}"))?;
+                let id = s.session.id;
+                services
+                    .sessions
+                    .upload_document(&caller, &id, "id_front", JPEG.to_vec(), None)
+                    .await
+                    .map_err(|e| anyhow!("upload: {e}"))?;
+                ids.push(id);
+            }
+            anyhow::Ok(ids)
+        });
+    }
+    let mut all = Vec::with_capacity(n);
+    while let Some(r) = set.join_next().await {
+        all.extend(r??);
+    }
+    Ok(all)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases.
+
+struct Ctx {
+    services: Arc<Services>,
+    caller: Arc<Caller>,
+    repo: Arc<dyn SessionRepository>,
+    stats: Arc<Stats>,
+    executor: ExecutorSettings,
+    cipher: verifa_app::crypto::Cipher,
+    workers: usize,
+    submitters: usize,
+    pg: Option<sea_orm::DatabaseConnection>,
+}
+
+impl Ctx {
+    fn worker(&self, name: String) -> RunWorker {
+        // Live runs use the sandbox executors too ("with the sandbox executor").
+        let sandbox = verifa_adapters_checks::sandbox_registry;
+        RunWorker::new(
+            self.repo.clone(),
+            sandbox(),
+            sandbox(),
+            self.cipher.clone(),
+            Arc::new(SystemClock),
+            WorkerSettings {
+                owner: name,
+                lease: chrono::Duration::seconds(60),
+                executor: self.executor.clone(),
+            },
+        )
+    }
+
+    async fn commits(&self) -> Option<(i64, i64)> {
+        match &self.pg {
+            Some(c) => pg_commits(c).await.ok(),
+            None => None,
+        }
+    }
+}
+
+/// Submits `ids` from `submitters` tasks, each id at `start + i / rate` (or at once), and
+/// returns the submit instants.
+async fn submit_all(
+    ctx: &Ctx,
+    ids: &[String],
+    rate: Option<f64>,
+) -> anyhow::Result<HashMap<String, Instant>> {
+    let start = tokio::time::Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    let s = ctx.submitters.max(1);
+    for k in 0..s {
+        let mine: Vec<(usize, String)> = ids
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % s == k)
+            .map(|(i, id)| (i, id.clone()))
+            .collect();
+        let (services, caller) = (ctx.services.clone(), ctx.caller.clone());
+        set.spawn(async move {
+            let mut at = Vec::with_capacity(mine.len());
+            for (i, id) in mine {
+                if let Some(r) = rate {
+                    tokio::time::sleep_until(start + Duration::from_secs_f64(i as f64 / r)).await;
+                }
+                let t = Instant::now();
+                services
+                    .sessions
+                    .submit(&caller, &id)
+                    .await
+                    .map_err(|e| anyhow!("submit {id}: {e}"))?;
+                at.push((id, t));
+            }
+            anyhow::Ok(at)
+        });
+    }
+    let mut all = HashMap::with_capacity(ids.len());
+    while let Some(r) = set.join_next().await {
+        all.extend(r??);
+    }
+    Ok(all)
+}
+
+struct Measured {
+    name: String,
+    runs: usize,
+    wall: Duration,
+    latencies: Vec<Duration>,
+    calls: Snapshot,
+    commits: Option<(i64, i64)>,
+    cpu: Option<(f64, f64)>,
+    submit: Option<(Duration, Option<(i64, i64)>)>,
+}
+
+fn latencies(stats: &Stats, submitted: &HashMap<String, Instant>, from: usize) -> Vec<Duration> {
+    let d = stats
+        .decisions
+        .lock()
+        .map(|d| d[from.min(d.len())..].to_vec())
+        .unwrap_or_default();
+    let mut v: Vec<Duration> = d
+        .iter()
+        .filter_map(|(id, t)| submitted.get(id).map(|s| t.saturating_duration_since(*s)))
+        .collect();
+    v.sort();
+    v
+}
+
+fn decided(stats: &Stats) -> usize {
+    stats.decisions.lock().map(|d| d.len()).unwrap_or(0)
+}
+
+async fn burst(ctx: &Ctx, ids: &[String], cores: f64) -> anyhow::Result<Measured> {
+    let c0 = ctx.commits().await;
+    let t0 = Instant::now();
+    let submitted = submit_all(ctx, ids, None).await?;
+    let submit_wall = t0.elapsed();
+    let c1 = ctx.commits().await;
+    eprintln!(
+        "bench: burst: {} submitted in {:.2} s; draining with {} workers",
+        ids.len(),
+        submit_wall.as_secs_f64(),
+        ctx.workers
+    );
+    let from = decided(&ctx.stats);
+    let s0 = ctx.stats.snapshot();
+    let cpu0 = cpu();
+    let t1 = Instant::now();
+    let target = ctx.stats.completed.load(Ordering::SeqCst) + ids.len();
+    let mut set = tokio::task::JoinSet::new();
+    for w in 0..ctx.workers {
+        let worker = ctx.worker(format!("bench-burst-{w}"));
+        let stats = ctx.stats.clone();
+        set.spawn(async move {
+            // Drain; a step error (logged) leaves the run for its lease to lapse.
+            while stats.completed.load(Ordering::SeqCst) < target {
+                match worker.run_until_idle().await {
+                    Ok(_) => break,
+                    Err(e) => eprintln!("bench: worker error: {e}"),
+                }
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+    let wall = t1.elapsed();
+    let cpu1 = cpu();
+    let calls = ctx.stats.snapshot().since(&s0);
+    let c2 = ctx.commits().await;
+    let lat = latencies(&ctx.stats, &submitted, from);
+    Ok(Measured {
+        name: "burst: submit all, then drain".into(),
+        runs: lat.len(),
+        wall,
+        latencies: lat,
+        calls,
+        commits: delta(c1, c2),
+        cpu: cpu_use(cpu0, cpu1, wall, cores),
+        submit: Some((submit_wall, delta(c0, c1))),
+    })
+}
+
+fn delta(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<(i64, i64)> {
+    let (a, b) = (a?, b?);
+    // Includes the few stabilising reads of `pg_commits` (± 3).
+    Some((b.0 - a.0, b.1 - a.1))
+}
+
+async fn steady(
+    ctx: &Ctx,
+    ids: &[String],
+    rate: f64,
+    poll: Duration,
+    cores: f64,
+) -> anyhow::Result<Measured> {
+    let c0 = ctx.commits().await;
+    let from = decided(&ctx.stats);
+    let s0 = ctx.stats.snapshot();
+    let target = ctx.stats.completed.load(Ordering::SeqCst) + ids.len();
+    let cpu0 = cpu();
+    let t0 = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for w in 0..ctx.workers {
+        let worker = ctx.worker(format!("bench-steady-{w}"));
+        let stats = ctx.stats.clone();
+        set.spawn(async move {
+            while stats.completed.load(Ordering::SeqCst) < target {
+                let busy = match worker.tick().await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        eprintln!("bench: worker error: {e}");
+                        false
+                    }
+                };
+                if !busy && stats.completed.load(Ordering::SeqCst) < target {
+                    tokio::time::sleep(poll).await;
+                }
+            }
+        });
+    }
+    let submitted = submit_all(ctx, ids, Some(rate)).await?;
+    let submit_wall = t0.elapsed();
+    while set.join_next().await.is_some() {}
+    let wall = t0.elapsed();
+    let cpu1 = cpu();
+    let calls = ctx.stats.snapshot().since(&s0);
+    let c1 = ctx.commits().await;
+    let lat = latencies(&ctx.stats, &submitted, from);
+    eprintln!(
+        "bench: steady: submitted {} in {:.2} s ({:.0}/s asked {:.0}/s)",
+        ids.len(),
+        submit_wall.as_secs_f64(),
+        ids.len() as f64 / submit_wall.as_secs_f64(),
+        rate
+    );
+    Ok(Measured {
+        name: format!(
+            "steady: {rate:.0} submits/s, workers poll every {} ms",
+            poll.as_millis()
+        ),
+        runs: lat.len(),
+        wall,
+        latencies: lat,
+        calls,
+        commits: delta(c0, c1),
+        cpu: cpu_use(cpu0, cpu1, wall, cores),
+        submit: None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks of the result and the JSON cost of a step.
+
+struct Shape {
+    nodes_per_run: f64,
+    path: Vec<String>,
+    outcomes: HashMap<String, usize>,
+    not_completed: usize,
+    json_us: (f64, f64, f64),
+    state_bytes: usize,
+    graph_bytes: usize,
+}
+
+async fn shape(
+    db: &verifa_adapters_db::Database,
+    caller: &Caller,
+    ids: &[String],
+) -> anyhow::Result<Shape> {
+    let tenant = caller.tenant();
+    let mut nodes = 0usize;
+    let mut outcomes = HashMap::new();
+    let mut not_completed = 0;
+    let mut sample: Option<RunRecord> = None;
+    for id in ids {
+        let Some(run) = db.run_for_session(&tenant, id).await? else {
+            not_completed += 1;
+            continue;
+        };
+        if run.status != "completed" {
+            not_completed += 1;
+        }
+        let state: RunState = serde_json::from_str(&run.state)?;
+        nodes += state.path.len();
+        *outcomes
+            .entry(
+                run.final_status
+                    .clone()
+                    .unwrap_or_else(|| run.status.clone()),
+            )
+            .or_insert(0) += 1;
+        if sample.is_none() {
+            sample = Some(run);
+        }
+    }
+    let run = sample.context("no run to read back")?;
+    let state: RunState = serde_json::from_str(&run.state)?;
+    // The JSON work of one run: the worker parses the graph snapshot and the state once per
+    // claim, and serialises the state (and the next work) after every step.
+    let n = 2000u32;
+    let time = |f: &dyn Fn() -> anyhow::Result<()>| -> anyhow::Result<f64> {
+        let t = Instant::now();
+        for _ in 0..n {
+            f()?;
+        }
+        Ok(t.elapsed().as_secs_f64() * 1e6 / f64::from(n))
+    };
+    let graph_us = time(&|| {
+        let _: Graph = serde_json::from_str(&run.graph_snapshot)?;
+        Ok(())
+    })?;
+    let parse_us = time(&|| {
+        let _: RunState = serde_json::from_str(&run.state)?;
+        Ok(())
+    })?;
+    let write_us = time(&|| {
+        let _ = serde_json::to_string(&state)?;
+        Ok(())
+    })?;
+    Ok(Shape {
+        nodes_per_run: nodes as f64 / ids.len().max(1) as f64,
+        path: state.path.clone(),
+        outcomes,
+        not_completed,
+        json_us: (graph_us, parse_us, write_us),
+        state_bytes: run.state.len(),
+        graph_bytes: run.graph_snapshot.len(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report.
+
+fn pct(v: &[Duration], q: f64) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i]
+}
+
+fn ms(d: Duration) -> String {
+    let m = d.as_secs_f64() * 1000.0;
+    if m >= 100.0 {
+        format!("{m:.0} ms")
+    } else {
+        format!("{m:.1} ms")
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn report(args: &Args, backend: &str, version: &str, shape: &Shape, phases: &[Measured]) -> String {
+    let mut o = String::new();
+    let nodes = shape.nodes_per_run;
+    let _ = writeln!(
+        o,
+        "\n## bench runs: {backend}{version}  ({} sessions/phase, {} workers, {} submitters, {} cores)\n",
+        args.sessions,
+        args.workers,
+        args.submitters,
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+    let _ = writeln!(
+        o,
+        "workflow ({nodes:.1} nodes per run, sandbox executors): {}",
+        shape.path.join(" → ")
+    );
+    let mut outcomes: Vec<_> = shape.outcomes.iter().collect();
+    outcomes.sort();
+    let _ = writeln!(
+        o,
+        "outcomes: {}; runs not completed: {}\n",
+        outcomes
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        shape.not_completed
+    );
+    let _ = writeln!(
+        o,
+        "| phase | runs | wall | completed runs/s | nodes/s | submit→decision p50 | p99 | max |"
+    );
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for p in phases {
+        let secs = p.wall.as_secs_f64();
+        let lat = |q: f64| {
+            if p.submit.is_some() {
+                "—".to_owned()
+            } else {
+                ms(pct(&p.latencies, q))
+            }
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {:.2} s | {:.0} | {:.0} | {} | {} | {} |",
+            p.name,
+            p.runs,
+            secs,
+            p.runs as f64 / secs,
+            p.runs as f64 * nodes / secs,
+            lat(0.50),
+            lat(0.99),
+            lat(1.0),
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\nburst: runs/s is the capacity (all N queued before the workers start; its latency would \
+         only be queueing). steady: runs/s follows the offered rate; latency is submit call start \
+         → durable commit of the deciding step.\n"
+    );
+    let _ = writeln!(o, "database commits per node executed:\n");
+    let _ = writeln!(
+        o,
+        "| phase | write txns (claim + step commits + park) | per node | all commits (pg_stat xact_commit) | per node | rollbacks |"
+    );
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|");
+    for p in phases {
+        let node_execs = p.runs as f64 * nodes;
+        let w = p.calls.writes();
+        let (all, per, rb) = match p.commits {
+            Some((c, r)) => (
+                c.to_string(),
+                format!("{:.2}", c as f64 / node_execs),
+                r.to_string(),
+            ),
+            None => ("n/a (SQLite)".into(), "—".into(), "—".into()),
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {w} | {:.2} | {all} | {per} | {rb} |",
+            p.name,
+            w as f64 / node_execs
+        );
+        if let Some((wall, c)) = p.submit {
+            let n = args.sessions as f64;
+            let _ = writeln!(
+                o,
+                "| (its submits, before the drain: {:.0} submits/s) | {} | — | {} | {} | — |",
+                n / wall.as_secs_f64(),
+                args.sessions,
+                c.map_or("n/a".into(), |c| c.0.to_string()),
+                c.map_or("—".into(), |c| format!(
+                    "{:.2} per submit",
+                    c.0 as f64 / n
+                )),
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\nwrite txns are counted at the repository port by the bench (each claim_run is one UPDATE, \
+         each commit_run one transaction); pg_stat counts every transaction of the bench database, \
+         reads included (claim's read-back, get session, documents, …).\n"
+    );
+    let _ = writeln!(
+        o,
+        "where the workers' time goes (store calls, wall time per call):\n"
+    );
+    for p in phases {
+        let total_worker = p.wall.as_secs_f64() * args.workers as f64;
+        let runs = p.runs.max(1) as f64;
+        let _ = writeln!(o, "{}:\n", p.name);
+        let _ = writeln!(
+            o,
+            "| call | count | per run | mean | share of worker time |"
+        );
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|");
+        let mut in_store = 0.0;
+        for (i, (_, label, _)) in CALLS.iter().enumerate() {
+            let c = p.calls.count[i];
+            if c == 0 {
+                continue;
+            }
+            let secs = p.calls.nanos[i] as f64 / 1e9;
+            in_store += secs;
+            let _ = writeln!(
+                o,
+                "| {label} | {c} | {:.2} | {} | {:.0}% |",
+                c as f64 / runs,
+                ms(Duration::from_secs_f64(secs / c as f64)),
+                100.0 * secs / total_worker
+            );
+        }
+        let _ = writeln!(
+            o,
+            "| outside the store (engine, JSON, checks, scheduling, idle) | | | | {:.0}% |",
+            100.0 * (1.0 - in_store / total_worker)
+        );
+        if let Some((proc_cores, machine)) = p.cpu {
+            let _ = writeln!(
+                o,
+                "\nCPU: bench process {proc_cores:.2} cores, whole machine {machine:.2} of {} cores busy\n",
+                std::thread::available_parallelism().map_or(0, usize::from)
+            );
+        }
+    }
+    let (g, s, w) = shape.json_us;
+    let steps = phases
+        .first()
+        .map_or(0.0, |p| p.calls.count[2] as f64 / p.runs.max(1) as f64);
+    let per_run = g + s + steps * w;
+    let _ = writeln!(
+        o,
+        "JSON per run (measured here): parse graph snapshot ({} B) {g:.1} µs + parse state {s:.1} µs \
+         once per claim, serialise state ({} B) {w:.1} µs per step ({steps:.1} steps per run) → ≈ {per_run:.0} µs per run",
+        shape.graph_bytes, shape.state_bytes
+    );
+    o
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.sessions == 0 || args.workers == 0 {
+        bail!("--sessions and --workers must be at least 1");
+    }
+    let bench = bench_db(&args.database_url, args.keep).await?;
+    let result = run(&args, &bench).await;
+    bench.remove().await;
+    let text = result?;
+    println!("{text}");
+    Ok(())
+}
+
+async fn run(args: &Args, bench: &BenchDb) -> anyhow::Result<String> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+    let mut settings = Settings::for_tests(&bench.url, &[]).context("settings")?;
+    settings.database.max_connections =
+        u32::try_from(args.workers + args.submitters + 2).unwrap_or(u32::MAX);
+    settings.database.min_connections = 1;
+    settings.database.acquire_timeout_secs = 30;
+    let db = connect(&settings, true)
+        .await
+        .context("connect + migrate")?;
+    let app = build_application(&settings, db.clone())?;
+    let services = app.services.clone();
+    let (pg, version) = if bench.backend == "postgres" {
+        let c = sea_orm::Database::connect(bench.url.as_str()).await?;
+        let v = pg_version(&c).await;
+        (Some(c), format!(" {v}"))
+    } else {
+        (None, " (WAL, synchronous=NORMAL)".to_owned())
+    };
+    let org = services
+        .organizations
+        .create("Bench Org")
+        .await
+        .map_err(|e| anyhow!("create org: {e}"))?;
+    let live = org
+        .keys
+        .iter()
+        .find(|k| k.key.environment.as_str() == "live")
+        .context("a live key")?;
+    let caller = Arc::new(
+        services
+            .api_keys
+            .authenticate(Some(&live.secret), None)
+            .await
+            .map_err(|e| anyhow!("authenticate: {e:?}"))?,
+    );
+    let wf = services
+        .workflows
+        .create(
+            &caller,
+            NewWorkflow {
+                name: "Bench 6 nodes".into(),
+                definition: DefinitionInput {
+                    format: None,
+                    graph: Some(graph()),
+                    steps: None,
+                },
+                is_default: true,
+                ..NewWorkflow::default()
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("create workflow: {e}"))?;
+    let wf_id = wf.workflow.id.clone();
+    let phases = if args.burst_only { 1 } else { 2 };
+    let t = Instant::now();
+    eprintln!(
+        "bench: {}: setup: {} sessions with an id_front …",
+        bench.backend,
+        phases * args.sessions
+    );
+    let ids = sessions(
+        &services,
+        &caller,
+        &wf_id,
+        phases * args.sessions,
+        args.submitters,
+    )
+    .await?;
+    eprintln!("bench: setup took {:.1} s", t.elapsed().as_secs_f64());
+    let (burst_ids, steady_ids) = ids.split_at(args.sessions);
+    let stats = Arc::new(Stats::default());
+    let ctx = Ctx {
+        services: services.clone(),
+        caller: caller.clone(),
+        repo: Arc::new(Counted {
+            inner: Arc::new(db.clone()),
+            stats: stats.clone(),
+        }),
+        stats,
+        executor: ExecutorSettings {
+            retry_backoff: settings
+                .runs
+                .retry_backoff_secs
+                .iter()
+                .map(|s| Duration::from_secs(*s))
+                .collect(),
+        },
+        cipher: verifa_server::compose::cipher(&settings)?,
+        workers: args.workers,
+        submitters: args.submitters,
+        pg,
+    };
+    let mut measured = vec![burst(&ctx, burst_ids, cores).await?];
+    if !args.burst_only {
+        let throughput = measured[0].runs as f64 / measured[0].wall.as_secs_f64();
+        let rate = args.rate.unwrap_or((throughput / 2.0).max(1.0));
+        eprintln!("bench: steady phase at {rate:.0} submits/s …");
+        measured.push(
+            steady(
+                &ctx,
+                steady_ids,
+                rate,
+                Duration::from_millis(args.poll_ms),
+                cores,
+            )
+            .await?,
+        );
+    }
+    let shape = shape(&db, &caller, &ids).await?;
+    if let Some(c) = ctx.pg.clone() {
+        let _ = c.close().await;
+    }
+    let text = report(args, bench.backend, &version, &shape, &measured);
+    db.close().await;
+    Ok(text)
+}
