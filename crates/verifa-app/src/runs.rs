@@ -188,6 +188,9 @@ impl RunWorker {
             .map_err(|e| WorkerError::Corrupt(run.id.clone(), e.to_string()))?;
         let mut state: RunState = serde_json::from_str(&run.state)
             .map_err(|e| WorkerError::Corrupt(run.id.clone(), e.to_string()))?;
+        // What checks see of the session (facts, fields, documents) does not change while a run
+        // holds its lease (uploads are refused once processing), so it is read once per claim.
+        let mut inputs: Option<CheckInputs> = None;
         loop {
             let now = self.clock.now();
             let Some(raw) = run.next_event.clone() else {
@@ -207,8 +210,14 @@ impl RunWorker {
                     config,
                     attempt,
                 } => {
-                    self.execute(&run, &state, &node_id, &policy, config, attempt)
-                        .await?
+                    if inputs.is_none() {
+                        inputs = Some(self.check_inputs(&run).await?);
+                    }
+                    let inputs = inputs.as_ref().ok_or_else(|| {
+                        WorkerError::Corrupt(run.id.clone(), "check inputs missing".into())
+                    })?;
+                    self.execute(&run, &state, inputs, &node_id, &policy, config, attempt)
+                        .await
                 }
             };
             let before_attempts = state.attempts.len();
@@ -265,20 +274,8 @@ impl RunWorker {
         Ok(())
     }
 
-    async fn execute(
-        &self,
-        run: &RunRecord,
-        state: &RunState,
-        node_id: &str,
-        policy: &str,
-        config: Value,
-        attempt: u32,
-    ) -> Result<Event, WorkerError> {
-        let registry = if run.tenant.environment.is_sandbox() {
-            &self.sandbox
-        } else {
-            &self.live
-        };
+    /// Reads the session, its fields and its documents for the checks of a run.
+    async fn check_inputs(&self, run: &RunRecord) -> Result<CheckInputs, WorkerError> {
         let session = self.repo.get(&run.tenant, &run.session_id).await?;
         let docs = self.repo.documents(&run.tenant, &run.session_id).await?;
         let documents = docs
@@ -294,6 +291,30 @@ impl RunWorker {
                 }),
             })
             .collect();
+        let fields = decrypt_fields(&self.cipher, &session);
+        Ok(CheckInputs {
+            session,
+            fields,
+            documents,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn execute(
+        &self,
+        run: &RunRecord,
+        state: &RunState,
+        inputs: &CheckInputs,
+        node_id: &str,
+        policy: &str,
+        config: Value,
+        attempt: u32,
+    ) -> Event {
+        let registry = if run.tenant.environment.is_sandbox() {
+            &self.sandbox
+        } else {
+            &self.live
+        };
         let request = CheckRequest {
             tenant: run.tenant.clone(),
             session_id: run.session_id.clone(),
@@ -302,8 +323,8 @@ impl RunWorker {
             policy: policy.to_owned(),
             config,
             attempt,
-            context: check_context(state, &session, decrypt_fields(&self.cipher, &session)),
-            documents,
+            context: check_context(state, &inputs.session, inputs.fields.clone()),
+            documents: inputs.documents.clone(),
             today: self.clock.now().date_naive(),
         };
         let started = Instant::now();
@@ -314,14 +335,14 @@ impl RunWorker {
             )),
         };
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        Ok(Event::CheckFinished {
+        Event::CheckFinished {
             node_id: node_id.to_owned(),
             attempt,
             status: outcome.status,
             output: outcome.output,
             error: outcome.error,
             duration_ms,
-        })
+        }
     }
 
     fn executions(
@@ -546,6 +567,13 @@ fn next_work(
         )),
         Effect::Complete { .. } => None,
     })
+}
+
+/// What the checks of one claimed run read from the session.
+struct CheckInputs {
+    session: SessionRecord,
+    fields: Map<String, Value>,
+    documents: Vec<DocumentRef>,
 }
 
 /// Wire name of a run status.
