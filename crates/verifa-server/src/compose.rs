@@ -144,7 +144,12 @@ pub fn build_services(
         catalog,
         simulator,
     ));
-    let webhooks = Arc::new(webhook_service(settings, store.clone(), clock.clone()));
+    let webhooks = Arc::new(webhook_service(
+        settings,
+        store.clone(),
+        clock.clone(),
+        cipher(settings)?,
+    ));
     let sessions = Arc::new(SessionService::new(
         store.clone(),
         store.clone(),
@@ -264,23 +269,13 @@ impl verifa_ports::webhooks::WebhookTransport for UnavailableTransport {
 }
 
 /// The webhook service: the database store, the reqwest transport (SSRF-guarded) and the
-/// at-rest cipher from `[security] encryption_key`.
+/// at-rest cipher ([`cipher`]).
 pub fn webhook_service(
     settings: &Settings,
     store: Arc<Database>,
     clock: Arc<dyn Clock>,
+    cipher: verifa_app::crypto::Cipher,
 ) -> verifa_app::webhooks::WebhookService {
-    let cipher = settings.cipher().unwrap_or_else(|| {
-        tracing::error!(
-            "security.encryption_key is not set: webhook secrets use a throw-away key and will be \
-             unreadable after a restart (set VERIFA__SECURITY__ENCRYPTION_KEY)"
-        );
-        let mut key = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
-        // Invariant, not input: AES-256 accepts any 32-byte key.
-        #[allow(clippy::expect_used)]
-        verifa_app::crypto::Cipher::from_key(&key).expect("a 32-byte key is a valid AES-256 key")
-    });
     let transport: Arc<dyn verifa_ports::webhooks::WebhookTransport> =
         match verifa_adapters_webhooks::HttpTransport::new() {
             Ok(t) => Arc::new(t),

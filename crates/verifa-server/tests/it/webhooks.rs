@@ -398,6 +398,7 @@ async fn ssrf_refusals(db: TestDatabase) {
         &strict,
         Arc::new(open.db.clone()),
         rig.clock.clone(),
+        verifa_server::compose::cipher(&strict).unwrap(),
     );
     append_event(
         &open,
