@@ -3,14 +3,11 @@
 use crate::Database;
 use crate::entities::api_keys as keys;
 use crate::error::{corrupt, map_db};
-use crate::repos::common::in_tenant;
+use crate::repos::common::{fetch_page, in_tenant};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use verifa_domain::api_key::{ApiKey, KeyType};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::scopes::ScopeSet;
@@ -121,15 +118,14 @@ impl ApiKeyRepository for Database {
             keys::Column::Environment,
             tenant,
         ));
-        let total = query.clone().count(&self.conn).await.map_err(map_db)?;
-        let rows = query
-            .order_by_desc(keys::Column::CreatedAt)
-            .order_by_desc(keys::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&self.conn)
-            .await
-            .map_err(map_db)?;
+        let (rows, total) = fetch_page(
+            query
+                .order_by_desc(keys::Column::CreatedAt)
+                .order_by_desc(keys::Column::Id),
+            &self.conn,
+            page,
+        )
+        .await?;
         let items = rows.into_iter().map(from_model).collect::<Result<_, _>>()?;
         Ok(Page {
             items,

@@ -19,3 +19,28 @@ pub(crate) fn tenant_of(org_id: String, environment: &str) -> Result<Tenant, Rep
         environment.parse().map_err(|e| corrupt("environment", e))?,
     ))
 }
+
+/// One page of `query` (already filtered and ordered) plus the total across pages.
+pub(crate) async fn fetch_page<E>(
+    query: sea_orm::Select<E>,
+    conn: &sea_orm::DatabaseConnection,
+    page: verifa_domain::pagination::PageRequest,
+) -> Result<(Vec<E::Model>, u64), RepoError>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::FromQueryResult + Sized + Send + Sync,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let total = query
+        .clone()
+        .count(conn)
+        .await
+        .map_err(crate::error::map_db)?;
+    let rows = query
+        .offset(page.offset)
+        .limit(page.limit)
+        .all(conn)
+        .await
+        .map_err(crate::error::map_db)?;
+    Ok((rows, total))
+}

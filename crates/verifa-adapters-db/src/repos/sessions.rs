@@ -8,13 +8,12 @@ use crate::entities::{
     workflow_node_executions as execs, workflow_runs as runs,
 };
 use crate::error::{corrupt, map_db};
-use crate::repos::common::{in_tenant, tenant_of};
+use crate::repos::common::{fetch_page, in_tenant, tenant_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, DbBackend, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
-    TransactionTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
 use serde_json::Value;
 use verifa_domain::pagination::{Page, PageRequest};
@@ -397,15 +396,13 @@ impl SessionRepository for Database {
                     .add(sessions::Column::ExternalRef.eq(term.clone())),
             );
         }
-        let total = q.clone().count(&self.conn).await.map_err(map_db)?;
-        let rows = q
-            .order_by_desc(sessions::Column::CreatedAt)
-            .order_by_desc(sessions::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&self.conn)
-            .await
-            .map_err(map_db)?;
+        let (rows, total) = fetch_page(
+            q.order_by_desc(sessions::Column::CreatedAt)
+                .order_by_desc(sessions::Column::Id),
+            &self.conn,
+            page,
+        )
+        .await?;
         Ok(Page {
             items: rows
                 .into_iter()
@@ -545,14 +542,8 @@ impl SessionRepository for Database {
                 tenant,
             ))
             .filter(events::Column::SessionId.eq(session_id));
-        let total = q.clone().count(&self.conn).await.map_err(map_db)?;
-        let rows = q
-            .order_by_asc(events::Column::Seq)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&self.conn)
-            .await
-            .map_err(map_db)?;
+        let (rows, total) =
+            fetch_page(q.order_by_asc(events::Column::Seq), &self.conn, page).await?;
         let items = rows
             .into_iter()
             .map(|m| {

@@ -6,7 +6,7 @@ use crate::entities::{
     webhook_fanout_cursor as cursor,
 };
 use crate::error::{corrupt, is_unique_violation, map_db};
-use crate::repos::common::tenant_of;
+use crate::repos::common::{fetch_page, tenant_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -202,15 +202,13 @@ impl WebhookStore for Database {
         page: PageRequest,
     ) -> Result<Page<EndpointRecord>, RepoError> {
         let q = endpoints::Entity::find().filter(endpoint_tenant(tenant));
-        let total = q.clone().count(&self.conn).await.map_err(map_db)?;
-        let rows = q
-            .order_by_desc(endpoints::Column::CreatedAt)
-            .order_by_desc(endpoints::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&self.conn)
-            .await
-            .map_err(map_db)?;
+        let (rows, total) = fetch_page(
+            q.order_by_desc(endpoints::Column::CreatedAt)
+                .order_by_desc(endpoints::Column::Id),
+            &self.conn,
+            page,
+        )
+        .await?;
         Ok(Page {
             items: rows
                 .into_iter()
@@ -425,15 +423,13 @@ impl WebhookStore for Database {
         if let Some(s) = filter.status {
             q = q.filter(deliveries::Column::Status.eq(s.as_str()));
         }
-        let total = q.clone().count(&self.conn).await.map_err(map_db)?;
-        let rows = q
-            .order_by_desc(deliveries::Column::CreatedAt)
-            .order_by_desc(deliveries::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&self.conn)
-            .await
-            .map_err(map_db)?;
+        let (rows, total) = fetch_page(
+            q.order_by_desc(deliveries::Column::CreatedAt)
+                .order_by_desc(deliveries::Column::Id),
+            &self.conn,
+            page,
+        )
+        .await?;
         Ok(Page {
             items: rows
                 .into_iter()

@@ -6,13 +6,13 @@ use crate::entities::{
     workflow_versions as versions, workflows,
 };
 use crate::error::{corrupt, map_db};
-use crate::repos::common::{in_tenant, tenant_of};
+use crate::repos::common::{fetch_page, in_tenant, tenant_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -236,15 +236,13 @@ impl WorkflowRepository for Database {
         if let Some(active) = is_active {
             q = q.filter(workflows::Column::IsActive.eq(active));
         }
-        let total = q.clone().count(&self.conn).await.map_err(map_db)?;
-        let rows = q
-            .order_by_desc(workflows::Column::CreatedAt)
-            .order_by_desc(workflows::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&self.conn)
-            .await
-            .map_err(map_db)?;
+        let (rows, total) = fetch_page(
+            q.order_by_desc(workflows::Column::CreatedAt)
+                .order_by_desc(workflows::Column::Id),
+            &self.conn,
+            page,
+        )
+        .await?;
         Ok(Page {
             items: rows
                 .into_iter()
@@ -419,14 +417,8 @@ impl WorkflowRepository for Database {
                 tenant,
             ))
             .filter(versions::Column::WorkflowId.eq(workflow_id));
-        let total = q.clone().count(&self.conn).await.map_err(map_db)?;
-        let rows = q
-            .order_by_desc(versions::Column::Version)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&self.conn)
-            .await
-            .map_err(map_db)?;
+        let (rows, total) =
+            fetch_page(q.order_by_desc(versions::Column::Version), &self.conn, page).await?;
         Ok(Page {
             items: rows
                 .into_iter()
@@ -521,15 +513,13 @@ impl WorkflowRepository for Database {
         if let Some(s) = status {
             q = q.filter(drafts::Column::Status.eq(s));
         }
-        let total = q.clone().count(&self.conn).await.map_err(map_db)?;
-        let rows = q
-            .order_by_desc(drafts::Column::CreatedAt)
-            .order_by_desc(drafts::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&self.conn)
-            .await
-            .map_err(map_db)?;
+        let (rows, total) = fetch_page(
+            q.order_by_desc(drafts::Column::CreatedAt)
+                .order_by_desc(drafts::Column::Id),
+            &self.conn,
+            page,
+        )
+        .await?;
         Ok(Page {
             items: rows.into_iter().map(draft_from).collect::<Result<_, _>>()?,
             total,

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod drafts;
 pub mod health;
 pub mod pagination;
+pub mod query;
 pub mod rate_limits;
 pub mod session_input;
 pub mod sessions;

@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ApiResult, ErrorBody, FieldErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Authenticated, OptionalJson};
 use crate::routes::pagination::{PageQuery, Pagination};
+use crate::routes::query::parse_time;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -333,31 +334,6 @@ fn invalid(field: &str, message: &str) -> ApiError {
         field: field.into(),
         message: message.into(),
     }])
-}
-
-fn parse_time(
-    field: &str,
-    raw: &Option<String>,
-    end_of_day: bool,
-) -> Result<Option<DateTime<Utc>>, ApiError> {
-    let Some(s) = raw.as_deref() else {
-        return Ok(None);
-    };
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let d = if end_of_day {
-            d.succ_opt().unwrap_or(d)
-        } else {
-            d
-        };
-        return Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()));
-    }
-    Err(invalid(
-        field,
-        "must be an RFC 3339 timestamp or a YYYY-MM-DD date",
-    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/webhooks/endpoints", tag = "webhooks", params(PageQuery), security(("api_key" = [])), responses(

@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Authenticated, OptionalJson};
 use crate::routes::pagination::{PageQuery, Pagination};
+use crate::routes::query::{parse_bool, parse_time};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -509,43 +510,6 @@ impl From<Analytics> for AnalyticsObject {
 pub struct CloneWorkflowRequest {
     /// Name of the clone (default "<name> (copy)").
     pub name: Option<String>,
-}
-
-fn parse_bool(field: &str, raw: &Option<String>) -> Result<Option<bool>, ApiError> {
-    match raw.as_deref() {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(_) => Err(ApiError::validation(vec![crate::error::FieldErrorBody {
-            field: field.into(),
-            message: "must be true or false".into(),
-        }])),
-    }
-}
-
-fn parse_time(
-    field: &str,
-    raw: &Option<String>,
-    end_of_day: bool,
-) -> Result<Option<DateTime<Utc>>, ApiError> {
-    let Some(s) = raw.as_deref() else {
-        return Ok(None);
-    };
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let d = if end_of_day {
-            d.succ_opt().unwrap_or(d)
-        } else {
-            d
-        };
-        return Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()));
-    }
-    Err(ApiError::validation(vec![crate::error::FieldErrorBody {
-        field: field.into(),
-        message: "must be an RFC 3339 timestamp or a YYYY-MM-DD date".into(),
-    }]))
 }
 
 /// Lists workflows.
