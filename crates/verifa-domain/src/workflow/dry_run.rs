@@ -7,7 +7,7 @@
 //! draft call [`crate::workflow::inject_auto_checks`] first) — `dry_run` runs exactly what it is
 //! given.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::executor::{
     CheckStatus, Decision, Effect, Event, ExecError, ExecutorSettings, NodeResult, RunContext,
-    RunState, RunStatus, SessionFacts, step_in_place,
+    RunState, RunStatus, SessionFacts, step_into,
 };
 use super::model::{Graph, Outcome};
 
@@ -114,10 +114,20 @@ pub fn dry_run(
     });
     let mut warnings = Vec::new();
     let mut clock = now;
-    let mut queue = step_in_place(graph, &mut state, Event::Start, clock, &settings)?;
+    // Effects are handled in order; `scratch` receives each step's, `queue` holds the rest.
+    let mut scratch = Vec::with_capacity(2);
+    step_into(
+        graph,
+        &mut state,
+        Event::Start,
+        clock,
+        &settings,
+        &mut scratch,
+    )?;
+    let mut queue: VecDeque<Effect> = scratch.drain(..).collect();
     let budget = event_budget(graph);
     let mut events = 1usize;
-    while let Some(effect) = pop_front(&mut queue) {
+    while let Some(effect) = queue.pop_front() {
         let event = match effect {
             Effect::ExecuteCheck {
                 node_id,
@@ -178,7 +188,8 @@ pub fn dry_run(
         if events > budget {
             return Err(ExecError::LoopLimit(budget));
         }
-        queue.extend(step_in_place(graph, &mut state, event, clock, &settings)?);
+        step_into(graph, &mut state, event, clock, &settings, &mut scratch)?;
+        queue.extend(scratch.drain(..));
     }
     Ok(DryRunReport {
         final_status: state.final_status,
@@ -191,14 +202,6 @@ pub fn dry_run(
         },
         warnings,
     })
-}
-
-fn pop_front(q: &mut Vec<Effect>) -> Option<Effect> {
-    if q.is_empty() {
-        None
-    } else {
-        Some(q.remove(0))
-    }
 }
 
 fn simulated(

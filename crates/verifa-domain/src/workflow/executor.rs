@@ -472,6 +472,21 @@ pub fn step_in_place(
     now: DateTime<Utc>,
     settings: &ExecutorSettings,
 ) -> Result<Vec<Effect>, ExecError> {
+    let mut effects = Vec::new();
+    step_into(graph, state, event, now, settings, &mut effects)?;
+    Ok(effects)
+}
+
+/// Like [`step_in_place`] but appends the effects to `effects`, so a driver that applies many
+/// events (a dry-run) reuses one buffer.
+pub fn step_into(
+    graph: &Graph,
+    state: &mut RunState,
+    event: Event,
+    now: DateTime<Utc>,
+    settings: &ExecutorSettings,
+    effects: &mut Vec<Effect>,
+) -> Result<(), ExecError> {
     if state.status == RunStatus::Completed {
         return Err(ExecError::RunCompleted);
     }
@@ -479,7 +494,7 @@ pub fn step_in_place(
         graph,
         state,
         now,
-        effects: Vec::new(),
+        effects,
     };
     match event {
         Event::Start => {
@@ -525,14 +540,14 @@ pub fn step_in_place(
             ex.walk(&node_id)?;
         }
     }
-    Ok(ex.effects)
+    Ok(())
 }
 
 struct Exec<'a> {
     graph: &'a Graph,
     state: &'a mut RunState,
     now: DateTime<Utc>,
-    effects: Vec<Effect>,
+    effects: &'a mut Vec<Effect>,
 }
 
 fn add_ms(t: DateTime<Utc>, ms: u64) -> Result<DateTime<Utc>, ExecError> {
@@ -545,6 +560,17 @@ fn add_ms(t: DateTime<Utc>, ms: u64) -> Result<DateTime<Utc>, ExecError> {
 
 fn ms_between(a: DateTime<Utc>, b: DateTime<Utc>) -> u64 {
     u64::try_from((b - a).num_milliseconds()).unwrap_or(0)
+}
+
+/// Sets `slot` to `value`, reusing its buffer (the walk sets the current node at every step).
+fn set_string(slot: &mut Option<String>, value: &str) {
+    match slot {
+        Some(s) => {
+            s.clear();
+            s.push_str(value);
+        }
+        None => *slot = Some(value.to_owned()),
+    }
 }
 
 impl<'a> Exec<'a> {
@@ -569,7 +595,7 @@ impl<'a> Exec<'a> {
                     detail: format!("routes to unknown node '{id}'"),
                 })?;
             self.state.path.push(id.to_owned());
-            self.state.current_node = Some(id.to_owned());
+            set_string(&mut self.state.current_node, id);
             let now = self.now;
             let routed = |next: &str, output: Value| NodeResult {
                 node_type: node.kind(),
