@@ -1,9 +1,12 @@
 //! Durable workflow runs. A run row holds the engine's state and the next piece of work
 //! ([`PendingWork`]); workers claim runnable rows with a lease, do the work (apply an event or
 //! execute a check through the check-executor port), feed the result to the pure executor, and
-//! commit the new state, the node attempts and any session change in one transaction — after
-//! every node. A process killed at any point loses nothing: the lease lapses and another worker
-//! redoes only the uncommitted step (an in-flight check runs again with the same attempt number).
+//! commit the new state, the node attempts and any session change atomically — after every
+//! check. Steps that only route (start, conditionals, a due retry, a resume) have no outside
+//! effect and replay exactly, so they are committed with the check that follows them; a run
+//! that has nothing due gives its lease back in its last commit. A process killed at any point
+//! loses nothing: the lease lapses and another worker redoes only the uncommitted step (an
+//! in-flight check runs again with the same attempt number).
 
 use crate::crypto::Cipher;
 use crate::ids::{new_id, prefix};
@@ -188,21 +191,24 @@ impl RunWorker {
             .map_err(|e| WorkerError::Corrupt(run.id.clone(), e.to_string()))?;
         let mut state: RunState = serde_json::from_str(&run.state)
             .map_err(|e| WorkerError::Corrupt(run.id.clone(), e.to_string()))?;
+        let mut work: Option<PendingWork> = match run.next_event.as_deref() {
+            Some(raw) => Some(
+                serde_json::from_str(raw)
+                    .map_err(|e| WorkerError::Corrupt(run.id.clone(), e.to_string()))?,
+            ),
+            None => None,
+        };
+        let mut due = run.runnable_at;
         // What checks see of the session (facts, fields, documents) does not change while a run
         // holds its lease (uploads are refused once processing), so it is read once per claim.
         let mut inputs: Option<CheckInputs> = None;
         loop {
             let now = self.clock.now();
-            let Some(raw) = run.next_event.clone() else {
-                return self.park(run, None).await;
-            };
             // No due time means the run waits for an outside event (a gate decision).
-            if run.runnable_at.is_none_or(|at| at > now) {
-                return self.park(run, None).await;
-            }
-            let work: PendingWork = serde_json::from_str(&raw)
-                .map_err(|e| WorkerError::Corrupt(run.id.clone(), e.to_string()))?;
-            let event = match work {
+            let Some(current) = work.take().filter(|_| due.is_some_and(|at| at <= now)) else {
+                return self.park(run).await;
+            };
+            let event = match current {
                 PendingWork::Apply { event } => event,
                 PendingWork::Execute {
                     node_id,
@@ -239,6 +245,16 @@ impl RunWorker {
             let session_change = self
                 .session_change(&run, &state, before_status, &effects, now)
                 .await?;
+            let continue_now = next
+                .as_ref()
+                .is_some_and(|(_, at)| at.is_some_and(|at| at <= now));
+            if continue_now && executions.is_empty() && session_change.is_none() {
+                // A step that only routed (start, a due retry, a resume) has no outside effect
+                // and is replayed exactly after a crash, so it is committed with the check that
+                // follows it rather than on its own.
+                (work, due) = next.map_or((None, None), |(w, at)| (Some(w), at));
+                continue;
+            }
             let expected = run.revision;
             run.state = serde_json::to_string(&state)
                 .map_err(|e| WorkerError::Corrupt(run.id.clone(), e.to_string()))?;
@@ -255,15 +271,21 @@ impl RunWorker {
             run.runnable_at = next.as_ref().and_then(|(_, at)| *at);
             run.revision += 1;
             run.updated_at = now;
-            run.lease_until = Some(now + self.settings.lease);
+            // A run with nothing due now gives its lease back in the same commit (the lapsed
+            // `lease_until` frees it; the owner stays so the revision fence still holds).
+            run.lease_until = continue_now.then(|| now + self.settings.lease);
             self.repo
                 .commit_run(&run, expected, &executions, session_change.as_ref())
                 .await?;
+            if !continue_now {
+                return Ok(());
+            }
+            (work, due) = next.map_or((None, None), |(w, at)| (Some(w), at));
         }
     }
 
     /// Releases the lease of a run that has nothing to do now.
-    async fn park(&self, mut run: RunRecord, _why: Option<&str>) -> Result<(), WorkerError> {
+    async fn park(&self, mut run: RunRecord) -> Result<(), WorkerError> {
         let expected = run.revision;
         run.lease_owner = Some(self.settings.owner.clone());
         run.lease_until = None;

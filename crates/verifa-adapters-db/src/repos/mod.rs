@@ -6,6 +6,7 @@ mod duplicates;
 mod health;
 mod idempotency;
 mod organizations;
+mod run_step;
 mod sessions;
 mod watchlists;
 mod webhooks;

@@ -9,11 +9,13 @@ use crate::entities::{
 };
 use crate::error::{corrupt, map_db};
 use crate::repos::common::{fetch_page, in_tenant, tenant_of};
+use crate::repos::run_step;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, DbBackend, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
 use serde_json::Value;
 use verifa_domain::pagination::{Page, PageRequest};
@@ -124,7 +126,7 @@ fn result_active(r: &ResultRecord) -> results::ActiveModel {
     }
 }
 
-fn run_active(r: &RunRecord) -> runs::ActiveModel {
+pub(super) fn run_active(r: &RunRecord) -> runs::ActiveModel {
     runs::ActiveModel {
         id: Set(r.id.clone()),
         org_id: Set(r.tenant.org_id.clone()),
@@ -179,7 +181,7 @@ fn run_from(m: runs::Model) -> Result<RunRecord, RepoError> {
     })
 }
 
-fn exec_active(e: &NodeExecutionRecord) -> execs::ActiveModel {
+pub(super) fn exec_active(e: &NodeExecutionRecord) -> execs::ActiveModel {
     execs::ActiveModel {
         id: Set(e.id.clone()),
         run_id: Set(e.run_id.clone()),
@@ -286,12 +288,26 @@ async fn apply_in(txn: &DatabaseTransaction, change: &SessionChange) -> Result<(
             .map_err(map_db)?;
     }
     if let Some(result) = &change.result {
-        results::Entity::delete_many()
-            .filter(results::Column::SessionId.eq(s.id.clone()))
-            .exec(txn)
+        results::Entity::insert(result_active(result))
+            .on_conflict(
+                OnConflict::column(results::Column::SessionId)
+                    .update_columns([
+                        results::Column::OrgId,
+                        results::Column::Environment,
+                        results::Column::Status,
+                        results::Column::Result,
+                        results::Column::ExtractedDataEncrypted,
+                        results::Column::RejectionReason,
+                        results::Column::WorkflowRunId,
+                        results::Column::Simulated,
+                        results::Column::CreatedAt,
+                        results::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
             .await
             .map_err(map_db)?;
-        result_active(result).insert(txn).await.map_err(map_db)?;
     }
     match &change.run {
         None => {}
@@ -337,11 +353,6 @@ async fn apply_in(txn: &DatabaseTransaction, change: &SessionChange) -> Result<(
         }
     }
     Ok(())
-}
-
-#[derive(Debug, FromQueryResult)]
-struct ClaimedId {
-    id: String,
 }
 
 #[async_trait]
@@ -642,27 +653,20 @@ impl SessionRepository for Database {
             DbBackend::Postgres => {
                 "UPDATE workflow_runs SET lease_owner = $1, lease_until = $2, revision = revision + 1 \
                  WHERE id = (SELECT id FROM workflow_runs WHERE runnable_at IS NOT NULL AND runnable_at <= $3 \
-                 AND (lease_until IS NULL OR lease_until < $3) ORDER BY runnable_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
+                 AND (lease_until IS NULL OR lease_until < $3) ORDER BY runnable_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *"
             }
             _ => {
                 "UPDATE workflow_runs SET lease_owner = ?, lease_until = ?, revision = revision + 1 \
                  WHERE id = (SELECT id FROM workflow_runs WHERE runnable_at IS NOT NULL AND runnable_at <= ? \
-                 AND (lease_until IS NULL OR lease_until < ?) ORDER BY runnable_at, id LIMIT 1) RETURNING id"
+                 AND (lease_until IS NULL OR lease_until < ?) ORDER BY runnable_at, id LIMIT 1) RETURNING *"
             }
         };
         let values: Vec<sea_orm::Value> = match backend {
             DbBackend::Postgres => vec![owner.into(), lease_until.into(), now.into()],
             _ => vec![owner.into(), lease_until.into(), now.into(), now.into()],
         };
-        let claimed =
-            ClaimedId::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
-                .one(&self.conn)
-                .await
-                .map_err(map_db)?;
-        let Some(claimed) = claimed else {
-            return Ok(None);
-        };
-        runs::Entity::find_by_id(claimed.id)
+        runs::Entity::find()
+            .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
             .one(&self.conn)
             .await
             .map_err(map_db)?
@@ -677,26 +681,13 @@ impl SessionRepository for Database {
         executions: &[NodeExecutionRecord],
         change: Option<&SessionChange>,
     ) -> Result<(), RepoError> {
+        if change.is_none() && (executions.is_empty() || run_step::one_statement(&self.conn)) {
+            // One statement is atomic on its own: no transaction round trips.
+            return run_step::write(&self.conn, run, expected_revision, executions).await;
+        }
         let txn = self.conn.begin().await.map_err(map_db)?;
         let outcome = async {
-            let mut active = run_active(run);
-            active.not_set(runs::Column::Id);
-            let r = runs::Entity::update_many()
-                .set(active)
-                .filter(runs::Column::Id.eq(run.id.clone()))
-                .filter(runs::Column::Revision.eq(expected_revision))
-                .filter(runs::Column::LeaseOwner.eq(run.lease_owner.clone().unwrap_or_default()))
-                .exec(&txn)
-                .await
-                .map_err(map_db)?;
-            if r.rows_affected != 1 {
-                return Err(RepoError::Conflict("lease lost".into()));
-            }
-            for e in executions {
-                // A re-executed in-flight attempt (after a crash) replaces nothing: the attempt
-                // was never committed, so the unique (run, node, attempt) key is free.
-                exec_active(e).insert(&txn).await.map_err(map_db)?;
-            }
+            run_step::write(&txn, run, expected_revision, executions).await?;
             if let Some(change) = change {
                 apply_in(&txn, change).await?;
             }

@@ -1049,3 +1049,128 @@ both_backends!(
     session_expiry_timeout_resume,
     lapsed_links_expire_and_runs_resume
 );
+
+/// The repository's run lease: a claimed run is invisible to other claimers, every commit is
+/// fenced on owner and revision (a refused commit writes nothing, attempts included), and a
+/// commit without a lease gives the run back.
+async fn run_commits_are_fenced(db: TestDatabase) {
+    use chrono::{Duration, Utc};
+    use verifa_domain::tenancy::{Environment, Tenant};
+    use verifa_ports::RepoError;
+    use verifa_ports::sessions::{NodeExecutionRecord, SessionRepository};
+
+    let app = TestApp::new(db).await;
+    workflow(&app, &app.live_key, simple_graph()).await;
+    let key = app.live_key.clone();
+    let s = ok(&app
+        .post("/api/v1/sessions")
+        .key(&key)
+        .json(json!({}))
+        .send()
+        .await);
+    let id = s["id"].as_str().unwrap().to_owned();
+    ok(&upload(&app, &key, &id, "id_front", JPEG, Some(MRZ)).await);
+    ok(&app
+        .post(&format!("/api/v1/sessions/{id}/submit"))
+        .key(&key)
+        .send()
+        .await);
+    let repo: &dyn SessionRepository = &app.db;
+    let tenant = Tenant::new(app.org_id.clone(), Environment::Live);
+    let now = Utc::now();
+    let claimed = repo
+        .claim_run("worker-a", now, now + Duration::seconds(60))
+        .await
+        .unwrap()
+        .expect("the submitted run is runnable");
+    assert_eq!(claimed.session_id, id);
+    assert_eq!(claimed.lease_owner.as_deref(), Some("worker-a"));
+    assert!(
+        repo.claim_run("worker-b", now, now + Duration::seconds(60))
+            .await
+            .unwrap()
+            .is_none(),
+        "a leased run is not claimed twice"
+    );
+
+    let attempt = NodeExecutionRecord {
+        id: "nex_fenced_1".into(),
+        run_id: claimed.id.clone(),
+        tenant: tenant.clone(),
+        session_id: id.clone(),
+        workflow_id: claimed.workflow_id.clone(),
+        workflow_version: claimed.workflow_version,
+        node_id: "ocr".into(),
+        node_type: "policy".into(),
+        policy: Some("document_ocr".into()),
+        status: "passed".into(),
+        attempt: 1,
+        output: Some(json!({"score": 0.9})),
+        error: None,
+        started_at: now,
+        completed_at: now,
+        duration_ms: 3,
+    };
+    let mut step = claimed.clone();
+    step.status = "running".into();
+    step.current_node = Some("age".into());
+    step.revision += 1;
+    // A stale revision and a foreign owner are both refused, and their attempt is not kept.
+    let stale = repo
+        .commit_run(
+            &step,
+            claimed.revision - 1,
+            std::slice::from_ref(&attempt),
+            None,
+        )
+        .await;
+    assert!(matches!(stale, Err(RepoError::Conflict(_))), "{stale:?}");
+    let mut foreign = step.clone();
+    foreign.lease_owner = Some("worker-b".into());
+    let foreign = repo
+        .commit_run(
+            &foreign,
+            claimed.revision,
+            std::slice::from_ref(&attempt),
+            None,
+        )
+        .await;
+    assert!(
+        matches!(foreign, Err(RepoError::Conflict(_))),
+        "{foreign:?}"
+    );
+    assert!(
+        repo.executions(&tenant, &id, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The holder's commit lands with its attempt; without a lease the run is free again.
+    step.lease_until = None;
+    repo.commit_run(
+        &step,
+        claimed.revision,
+        std::slice::from_ref(&attempt),
+        None,
+    )
+    .await
+    .unwrap();
+    let recorded = repo.executions(&tenant, &id, None).await.unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].node_id, "ocr");
+    assert_eq!(recorded[0].output, Some(json!({"score": 0.9})));
+    let stored = repo.run_for_session(&tenant, &id).await.unwrap().unwrap();
+    assert_eq!(stored.revision, step.revision);
+    assert_eq!(stored.current_node.as_deref(), Some("age"));
+    assert_eq!(stored.graph_snapshot, claimed.graph_snapshot);
+    let again = repo
+        .claim_run("worker-b", now, now + Duration::seconds(60))
+        .await
+        .unwrap()
+        .expect("a run without a lease can be claimed");
+    assert_eq!(again.id, claimed.id);
+    assert_eq!(again.revision, step.revision + 1);
+    assert_eq!(again.lease_owner.as_deref(), Some("worker-b"));
+}
+both_backends!(session_run_commits_are_fenced, run_commits_are_fenced);
