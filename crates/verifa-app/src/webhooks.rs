@@ -10,10 +10,10 @@
 //!    guarded by a compare-and-set on the cursor, so concurrent dispatchers never fan out the
 //!    same events twice. A hole in the sequence (a transaction that took a number but has not
 //!    committed yet) stops the batch until it fills or `gap_grace` passes.
-//! 2. **Delivery** ([`Dispatcher::deliver_due_once`]): due deliveries are claimed one by one with
-//!    a lease (compare-and-set), signed with the endpoint's current secret and the attempt time,
-//!    sent through the [`WebhookTransport`] port (30 s timeout, SSRF guard), and recorded under
-//!    the lease. A dispatcher that dies after claiming leaves a lease that expires; another
+//! 2. **Delivery** ([`Dispatcher::deliver_due_once`]): a batch of due deliveries is claimed with
+//!    a lease in one statement, signed with the endpoint's current secret and the attempt time,
+//!    sent concurrently through the [`WebhookTransport`] port (30 s timeout, SSRF guard), and
+//!    recorded under the lease in one transaction. A dispatcher that dies after claiming leaves a lease that expires; another
 //!    dispatcher then sends the same delivery again (same body, same `idempotency_key`):
 //!    at-least-once. Per endpoint, a session's events go out in outbox order: a delivery waits
 //!    while an earlier one of the same session is still open.
@@ -28,6 +28,7 @@ use crate::crypto::Cipher;
 use crate::error::{AppError, FieldError};
 use crate::ids::new_id;
 use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
 use rand::RngCore;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -921,88 +922,129 @@ impl Dispatcher {
         }
     }
 
-    /// Claims the deliveries due at `now` that are not waiting behind an earlier event of the
-    /// same session, leasing them to this dispatcher. [`Dispatcher::deliver_due_once`] claims
-    /// and sends one at a time; this is exposed to test crash recovery.
+    /// Claims (leases to this dispatcher) up to `batch_size` deliveries due at `now` that are not
+    /// waiting behind an earlier event of the same session. Exposed to test crash recovery.
     pub async fn claim_due(&self, now: DateTime<Utc>) -> Result<Vec<DeliveryRecord>, AppError> {
-        let mut claimed = Vec::new();
-        for d in self
+        Ok(self
             .store
-            .due_deliveries(now, self.settings.batch_size.max(1))
-            .await?
-        {
-            if let Some(d) = self.try_claim(d, now).await? {
-                claimed.push(d);
-            }
-        }
-        Ok(claimed)
+            .claim_due(
+                &self.owner,
+                now,
+                now + self.settings.lease,
+                self.settings.batch_size.max(1),
+            )
+            .await?)
     }
 
-    async fn try_claim(
-        &self,
-        d: DeliveryRecord,
-        now: DateTime<Utc>,
-    ) -> Result<Option<DeliveryRecord>, AppError> {
-        if self.store.has_earlier_open(&d).await? {
-            return Ok(None);
-        }
-        let lease_until = now + self.settings.lease;
-        if self
-            .store
-            .claim(&d.id, &self.owner, now, lease_until)
-            .await?
-        {
-            Ok(Some(DeliveryRecord {
-                status: DeliveryStatus::Delivering,
-                lease_owner: Some(self.owner.clone()),
-                lease_until: Some(lease_until),
-                ..d
-            }))
-        } else {
-            Ok(None)
-        }
-    }
-
-    /// One delivery step: every delivery due at `now` (at most `batch_size`) is claimed, sent
-    /// and recorded, one at a time (the lease of each starts when it is claimed).
+    /// One delivery step: up to `batch_size` due deliveries are claimed in one statement, sent
+    /// concurrently, and their attempts recorded in one transaction. A slow receiver holds its
+    /// batch until the 30 s timeout (the lease is longer); other dispatcher loops go on.
     pub async fn deliver_due_once(
         &self,
         now: DateTime<Utc>,
     ) -> Result<DeliveryStepSummary, AppError> {
         let mut summary = DeliveryStepSummary::default();
-        let due = self
+        let claimed = self.claim_due(now).await?;
+        if claimed.is_empty() {
+            return Ok(summary);
+        }
+        let mut endpoint_ids: Vec<String> = claimed.iter().map(|d| d.endpoint_id.clone()).collect();
+        endpoint_ids.sort_unstable();
+        endpoint_ids.dedup();
+        let endpoints: HashMap<String, EndpointRecord> = self
             .store
-            .due_deliveries(now, self.settings.batch_size.max(1))
+            .endpoints_by_ids(&endpoint_ids)
+            .await?
+            .into_iter()
+            .map(|e| (e.id.clone(), e))
+            .collect();
+        // A deleted endpoint's deliveries are deleted with it: nothing to attempt or record.
+        let claimed: Vec<(DeliveryRecord, &EndpointRecord)> = claimed
+            .into_iter()
+            .filter_map(|d| endpoints.get(&d.endpoint_id).map(|e| (d, e)))
+            .collect();
+        // Each endpoint's secret is opened once per batch.
+        let secrets: HashMap<&str, Result<String, String>> = endpoints
+            .values()
+            .map(|e| {
+                (
+                    e.id.as_str(),
+                    open_secret(&self.cipher, e).map_err(|err| err.to_string()),
+                )
+            })
+            .collect();
+        let sends = claimed
+            .iter()
+            .map(|(d, endpoint)| self.send(d, endpoint, secrets.get(endpoint.id.as_str()), now));
+        let responses = join_all(sends).await;
+        let records: Vec<AttemptRecord> = claimed
+            .iter()
+            .zip(&responses)
+            .map(|((d, _), response)| {
+                let attempt_number = d.attempts.saturating_add(1);
+                let outcome = schedule::classify(response.status, response.timed_out());
+                let next = match schedule::decide(outcome, attempt_number, now, jitter()) {
+                    DeliveryDecision::Delivered => AttemptNext::Succeeded,
+                    DeliveryDecision::RetryAt(t) => AttemptNext::RetryAt(t),
+                    DeliveryDecision::Failed => AttemptNext::Failed,
+                };
+                AttemptRecord {
+                    delivery_id: d.id.clone(),
+                    endpoint_id: d.endpoint_id.clone(),
+                    lease_owner: self.owner.clone(),
+                    attempted_at: now,
+                    status_code: response.status,
+                    error: attempt_error(response),
+                    duration_ms: response.duration_ms,
+                    next,
+                }
+            })
+            .collect();
+        let finished = self
+            .store
+            .finish_attempts(&records, CIRCUIT_BREAKER_THRESHOLD)
             .await?;
-        for d in due {
-            // A batch can take a while: leases and signatures use the later of `now` and the clock.
-            let at = self.clock.now().max(now);
-            let Some(d) = self.try_claim(d, at).await? else {
-                continue;
-            };
-            self.attempt(d, at, &mut summary).await?;
+        for (record, finished) in records.iter().zip(finished) {
+            summary.attempted += 1;
+            match record.next {
+                AttemptNext::Succeeded => summary.succeeded += 1,
+                AttemptNext::RetryAt(_) => summary.retried += 1,
+                AttemptNext::Failed => summary.failed += 1,
+            }
+            if finished.endpoint_disabled {
+                summary.endpoints_disabled += 1;
+                tracing::warn!(endpoint_id = %record.endpoint_id, "webhook endpoint disabled after {CIRCUIT_BREAKER_THRESHOLD} consecutive failed deliveries");
+            }
+            if !finished.recorded {
+                tracing::warn!(delivery_id = %record.delivery_id, "webhook delivery lease lost before the attempt was recorded");
+            }
+            tracing::debug!(
+                delivery_id = %record.delivery_id,
+                endpoint_id = %record.endpoint_id,
+                status = ?record.status_code,
+                error = ?record.error,
+                next = ?record.next,
+                "webhook delivery attempt"
+            );
         }
         Ok(summary)
     }
 
-    async fn attempt(
+    /// Signs and sends one claimed delivery (no store access).
+    async fn send(
         &self,
-        d: DeliveryRecord,
+        d: &DeliveryRecord,
+        endpoint: &EndpointRecord,
+        secret: Option<&Result<String, String>>,
         at: DateTime<Utc>,
-        summary: &mut DeliveryStepSummary,
-    ) -> Result<(), AppError> {
-        let endpoint = match self.store.endpoint_by_id(&d.endpoint_id).await {
-            Ok(e) => e,
-            Err(RepoError::NotFound) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        };
-        let response = match open_secret(&self.cipher, &endpoint) {
-            Ok(secret) => {
+    ) -> WebhookResponse {
+        match secret {
+            Some(Ok(secret)) => {
                 send_signed(
                     self.transport.as_ref(),
                     &self.settings,
                     &endpoint.url,
-                    &secret,
+                    secret,
                     &d.id,
                     &d.event_type,
                     d.body.as_bytes(),
@@ -1010,55 +1052,12 @@ impl Dispatcher {
                 )
                 .await
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 tracing::error!(endpoint_id = %endpoint.id, error = %e, "webhook secret cannot be decrypted");
                 WebhookResponse::failure("signing secret unavailable", 0)
             }
-        };
-        let attempt_number = d.attempts.saturating_add(1);
-        let outcome = schedule::classify(response.status, response.timed_out());
-        let next = match schedule::decide(outcome, attempt_number, at, jitter()) {
-            DeliveryDecision::Delivered => AttemptNext::Succeeded,
-            DeliveryDecision::RetryAt(t) => AttemptNext::RetryAt(t),
-            DeliveryDecision::Failed => AttemptNext::Failed,
-        };
-        let record = AttemptRecord {
-            delivery_id: d.id.clone(),
-            lease_owner: self.owner.clone(),
-            attempted_at: at,
-            status_code: response.status,
-            error: attempt_error(&response),
-            duration_ms: response.duration_ms,
-            next,
-        };
-        let finished = self
-            .store
-            .finish_attempt(&record, CIRCUIT_BREAKER_THRESHOLD)
-            .await?;
-        summary.attempted += 1;
-        match next {
-            AttemptNext::Succeeded => summary.succeeded += 1,
-            AttemptNext::RetryAt(_) => summary.retried += 1,
-            AttemptNext::Failed => summary.failed += 1,
+            None => WebhookResponse::failure("signing secret unavailable", 0),
         }
-        if finished.endpoint_disabled {
-            summary.endpoints_disabled += 1;
-            tracing::warn!(endpoint_id = %endpoint.id, "webhook endpoint disabled after {CIRCUIT_BREAKER_THRESHOLD} consecutive failed deliveries");
-        }
-        if !finished.recorded {
-            tracing::warn!(delivery_id = %d.id, "webhook delivery lease lost before the attempt was recorded");
-        }
-        tracing::info!(
-            delivery_id = %d.id,
-            endpoint_id = %endpoint.id,
-            event = %d.event_type,
-            attempt = attempt_number,
-            status = ?response.status,
-            error = ?record.error,
-            next = ?next,
-            "webhook delivery attempt"
-        );
-        Ok(())
     }
 
     /// The background loop: fan out, deliver what is due, then `sleep_or_stop(delay)`, until it

@@ -167,7 +167,7 @@ pub struct DeliveryFilter {
     pub status: Option<DeliveryStatus>,
 }
 
-/// How an attempt ended, for [`WebhookStore::finish_attempt`].
+/// How an attempt ended, for [`WebhookStore::finish_attempts`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptNext {
     /// Delivered: `succeeded`, the endpoint's failure counter resets.
@@ -183,6 +183,8 @@ pub enum AttemptNext {
 pub struct AttemptRecord {
     /// Delivery.
     pub delivery_id: String,
+    /// Its endpoint (whose failure counter a final outcome updates).
+    pub endpoint_id: String,
     /// The lease owner that made the attempt (the write is refused if it lost the lease).
     pub lease_owner: String,
     /// When the attempt was made.
@@ -197,7 +199,7 @@ pub struct AttemptRecord {
     pub next: AttemptNext,
 }
 
-/// Result of [`WebhookStore::finish_attempt`].
+/// Result of [`WebhookStore::finish_attempts`] for one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FinishOutcome {
     /// Whether the write happened (false when the lease was lost meanwhile).
@@ -215,8 +217,8 @@ pub trait WebhookStore: Send + Sync {
     /// Gets an endpoint of the tenant. [`RepoError::NotFound`] when absent.
     async fn get_endpoint(&self, tenant: &Tenant, id: &str) -> Result<EndpointRecord, RepoError>;
 
-    /// Gets an endpoint by id alone (dispatcher). [`RepoError::NotFound`] when absent.
-    async fn endpoint_by_id(&self, id: &str) -> Result<EndpointRecord, RepoError>;
+    /// The endpoints with these ids, whatever their tenant (dispatcher); absent ids are skipped.
+    async fn endpoints_by_ids(&self, ids: &[String]) -> Result<Vec<EndpointRecord>, RepoError>;
 
     /// Lists endpoints, newest first.
     async fn list_endpoints(
@@ -266,36 +268,28 @@ pub trait WebhookStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<DeliveryRecord>, RepoError>;
 
-    /// Deliveries of enabled endpoints that may be attempted at `now`: `pending` and due, or
-    /// `delivering` with an expired lease; oldest due first, at most `limit`.
-    async fn due_deliveries(
+    /// Claims for `owner` until `lease_until`, atomically, at most `limit` deliveries of enabled
+    /// endpoints that may be attempted at `now` (`pending` and due, or `delivering` with an
+    /// expired lease), oldest due first, skipping every delivery behind a still open (pending
+    /// or delivering) earlier event of the same session for the same endpoint (per-session
+    /// ordering). Concurrent callers never get the same delivery. Returned oldest due first,
+    /// as claimed (`delivering`, leased).
+    async fn claim_due(
         &self,
-        now: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<DeliveryRecord>, RepoError>;
-
-    /// Whether an earlier event of the same session is still open (pending or delivering) for
-    /// the same endpoint — then this delivery must wait (per-session ordering).
-    async fn has_earlier_open(&self, delivery: &DeliveryRecord) -> Result<bool, RepoError>;
-
-    /// Claims a delivery for `owner` until `lease_until` if it is still claimable at `now`
-    /// (compare-and-set). Returns whether the claim succeeded.
-    async fn claim(
-        &self,
-        delivery_id: &str,
         owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-    ) -> Result<bool, RepoError>;
+        limit: u64,
+    ) -> Result<Vec<DeliveryRecord>, RepoError>;
 
-    /// Records an attempt made under a lease, and on a final outcome updates the endpoint's
-    /// consecutive-failure counter, disabling the endpoint when it reaches
-    /// `breaker_threshold` — atomically.
-    async fn finish_attempt(
+    /// Records attempts made under leases, in order, in one transaction; on a final outcome
+    /// updates the endpoint's consecutive-failure counter, disabling the endpoint when it
+    /// reaches `breaker_threshold`. One outcome per attempt, in the same order.
+    async fn finish_attempts(
         &self,
-        attempt: &AttemptRecord,
+        attempts: &[AttemptRecord],
         breaker_threshold: u32,
-    ) -> Result<FinishOutcome, RepoError>;
+    ) -> Result<Vec<FinishOutcome>, RepoError>;
 
     /// Puts a `failed` delivery back to `pending` (attempts reset, due at `now`). Returns the
     /// updated delivery. [`RepoError::Conflict`] when it is not `failed`.

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
 use serde_json::{Map, Value};
 use verifa_domain::pagination::{Page, PageRequest};
@@ -151,19 +151,115 @@ fn delivery_tenant(tenant: &Tenant) -> Condition {
         .add(deliveries::Column::Environment.eq(tenant.environment.as_str()))
 }
 
-/// `pending` and due, or `delivering` with an expired lease.
-fn claimable(now: DateTime<Utc>) -> Condition {
-    Condition::any()
-        .add(
-            Condition::all()
-                .add(deliveries::Column::Status.eq(DeliveryStatus::Pending.as_str()))
-                .add(deliveries::Column::NextAttemptAt.lte(now)),
+/// The ids of the deliveries `claim_due` may take at `now` (placeholder `now`), oldest due
+/// first, at most `limit` (placeholder `limit`): claimable, of an enabled endpoint, and not
+/// behind an open earlier event of the same session for the same endpoint.
+fn due_subquery(now: &str, limit: &str) -> String {
+    format!(
+        "SELECT d.id FROM webhook_deliveries d \
+         WHERE ((d.status = 'pending' AND d.next_attempt_at <= {now}) \
+                OR (d.status = 'delivering' AND d.lease_until < {now})) \
+           AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.enabled) \
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+                WHERE p.endpoint_id = d.endpoint_id AND p.session_id = d.session_id \
+                  AND p.event_seq < d.event_seq AND p.status IN ('pending', 'delivering')) \
+         ORDER BY d.next_attempt_at, d.id LIMIT {limit}"
+    )
+}
+
+/// Writes one attempt if its lease still holds; returns whether it did.
+async fn record_attempt(txn: &DatabaseTransaction, a: &AttemptRecord) -> Result<bool, RepoError> {
+    let (status, next_at, completed) = match a.next {
+        AttemptNext::Succeeded => (DeliveryStatus::Succeeded, None, Some(a.attempted_at)),
+        AttemptNext::RetryAt(t) => (DeliveryStatus::Pending, Some(t), None),
+        AttemptNext::Failed => (DeliveryStatus::Failed, None, Some(a.attempted_at)),
+    };
+    let r = deliveries::Entity::update_many()
+        .col_expr(deliveries::Column::Status, Expr::value(status.as_str()))
+        .col_expr(
+            deliveries::Column::Attempts,
+            Expr::col(deliveries::Column::Attempts).add(1),
         )
-        .add(
-            Condition::all()
-                .add(deliveries::Column::Status.eq(DeliveryStatus::Delivering.as_str()))
-                .add(deliveries::Column::LeaseUntil.lt(now)),
+        .col_expr(deliveries::Column::NextAttemptAt, Expr::value(next_at))
+        .col_expr(
+            deliveries::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
         )
+        .col_expr(
+            deliveries::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            deliveries::Column::LastAttemptAt,
+            Expr::value(a.attempted_at),
+        )
+        .col_expr(
+            deliveries::Column::LastStatusCode,
+            Expr::value(a.status_code.map(i32::from)),
+        )
+        .col_expr(deliveries::Column::LastError, Expr::value(a.error.clone()))
+        .col_expr(
+            deliveries::Column::LastDurationMs,
+            Expr::value(i64::try_from(a.duration_ms).unwrap_or(i64::MAX)),
+        )
+        .col_expr(deliveries::Column::CompletedAt, Expr::value(completed))
+        .col_expr(deliveries::Column::UpdatedAt, Expr::value(a.attempted_at))
+        .filter(deliveries::Column::Id.eq(a.delivery_id.clone()))
+        .filter(deliveries::Column::Status.eq(DeliveryStatus::Delivering.as_str()))
+        .filter(deliveries::Column::LeaseOwner.eq(a.lease_owner.clone()))
+        .exec(txn)
+        .await
+        .map_err(map_db)?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Ends the failure streaks of these endpoints.
+async fn reset_failure_streaks(
+    txn: &DatabaseTransaction,
+    endpoint_ids: &[String],
+) -> Result<(), RepoError> {
+    if endpoint_ids.is_empty() {
+        return Ok(());
+    }
+    // Only a streak needs resetting: rewriting the row on every success would make all
+    // dispatchers of a busy endpoint contend for it.
+    endpoints::Entity::update_many()
+        .col_expr(endpoints::Column::ConsecutiveFailures, Expr::value(0))
+        .filter(endpoints::Column::Id.is_in(endpoint_ids.iter().cloned()))
+        .filter(endpoints::Column::ConsecutiveFailures.ne(0))
+        .exec(txn)
+        .await
+        .map_err(map_db)?;
+    Ok(())
+}
+
+/// Counts a delivery that failed for good; returns whether this disabled the endpoint.
+async fn count_final_failure(
+    txn: &DatabaseTransaction,
+    a: &AttemptRecord,
+    breaker_threshold: u32,
+) -> Result<bool, RepoError> {
+    endpoints::Entity::update_many()
+        .col_expr(
+            endpoints::Column::ConsecutiveFailures,
+            Expr::col(endpoints::Column::ConsecutiveFailures).add(1),
+        )
+        .filter(endpoints::Column::Id.eq(a.endpoint_id.clone()))
+        .exec(txn)
+        .await
+        .map_err(map_db)?;
+    let threshold = i32::try_from(breaker_threshold).unwrap_or(i32::MAX);
+    let tripped = endpoints::Entity::update_many()
+        .col_expr(endpoints::Column::Enabled, Expr::value(false))
+        .col_expr(endpoints::Column::DisabledAt, Expr::value(a.attempted_at))
+        .col_expr(endpoints::Column::UpdatedAt, Expr::value(a.attempted_at))
+        .filter(endpoints::Column::Id.eq(a.endpoint_id.clone()))
+        .filter(endpoints::Column::Enabled.eq(true))
+        .filter(endpoints::Column::ConsecutiveFailures.gte(threshold))
+        .exec(txn)
+        .await
+        .map_err(map_db)?;
+    Ok(tripped.rows_affected == 1)
 }
 
 #[async_trait]
@@ -187,13 +283,18 @@ impl WebhookStore for Database {
         endpoint_from(m)
     }
 
-    async fn endpoint_by_id(&self, id: &str) -> Result<EndpointRecord, RepoError> {
-        let m = endpoints::Entity::find_by_id(id.to_owned())
-            .one(&self.conn)
+    async fn endpoints_by_ids(&self, ids: &[String]) -> Result<Vec<EndpointRecord>, RepoError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        endpoints::Entity::find()
+            .filter(endpoints::Column::Id.is_in(ids.iter().cloned()))
+            .all(&self.conn)
             .await
             .map_err(map_db)?
-            .ok_or(RepoError::NotFound)?;
-        endpoint_from(m)
+            .into_iter()
+            .map(endpoint_from)
+            .collect()
     }
 
     async fn list_endpoints(
@@ -440,172 +541,108 @@ impl WebhookStore for Database {
         })
     }
 
-    async fn due_deliveries(
+    async fn claim_due(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<DeliveryRecord>, RepoError> {
-        let enabled = endpoints::Entity::find()
-            .select_only()
-            .column(endpoints::Column::Id)
-            .filter(endpoints::Column::Enabled.eq(true))
-            .into_query();
-        deliveries::Entity::find()
-            .filter(claimable(now))
-            .filter(deliveries::Column::EndpointId.in_subquery(enabled))
-            .order_by_asc(deliveries::Column::NextAttemptAt)
-            .order_by_asc(deliveries::Column::Id)
-            .limit(limit)
+        let backend = self.conn.get_database_backend();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // One statement picks and leases the batch. On Postgres SKIP LOCKED lets dispatchers
+        // claim disjoint batches concurrently (ANY(ARRAY(...)) runs the locking subquery once);
+        // SQLite serialises writers, which has the same effect.
+        let statement = match backend {
+            DbBackend::Postgres => Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "UPDATE webhook_deliveries SET status = 'delivering', lease_owner = $1, \
+                     lease_until = $2, updated_at = $3 WHERE id = ANY(ARRAY({} FOR UPDATE OF d SKIP LOCKED)) \
+                     RETURNING *",
+                    due_subquery("$3", "$4")
+                ),
+                [owner.into(), lease_until.into(), now.into(), limit.into()],
+            ),
+            _ => Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "UPDATE webhook_deliveries SET status = 'delivering', lease_owner = ?1, \
+                     lease_until = ?2, updated_at = ?3 WHERE id IN ({}) RETURNING *",
+                    due_subquery("?3", "?4")
+                ),
+                [owner.into(), lease_until.into(), now.into(), limit.into()],
+            ),
+        };
+        let mut claimed = deliveries::Entity::find()
+            .from_raw_sql(statement)
             .all(&self.conn)
             .await
             .map_err(map_db)?
             .into_iter()
             .map(delivery_from)
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        // RETURNING has no order.
+        claimed.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
+        Ok(claimed)
     }
 
-    async fn has_earlier_open(&self, d: &DeliveryRecord) -> Result<bool, RepoError> {
-        let (Some(session_id), Some(seq)) = (&d.session_id, d.event_seq) else {
-            return Ok(false);
-        };
-        let n = deliveries::Entity::find()
-            .filter(deliveries::Column::EndpointId.eq(d.endpoint_id.clone()))
-            .filter(deliveries::Column::SessionId.eq(session_id.clone()))
-            .filter(deliveries::Column::EventSeq.lt(seq))
-            .filter(deliveries::Column::Status.is_in([
-                DeliveryStatus::Pending.as_str(),
-                DeliveryStatus::Delivering.as_str(),
-            ]))
-            .count(&self.conn)
-            .await
-            .map_err(map_db)?;
-        Ok(n > 0)
-    }
-
-    async fn claim(
+    async fn finish_attempts(
         &self,
-        delivery_id: &str,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<bool, RepoError> {
-        let r = deliveries::Entity::update_many()
-            .col_expr(
-                deliveries::Column::Status,
-                Expr::value(DeliveryStatus::Delivering.as_str()),
-            )
-            .col_expr(deliveries::Column::LeaseOwner, Expr::value(owner))
-            .col_expr(deliveries::Column::LeaseUntil, Expr::value(lease_until))
-            .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
-            .filter(deliveries::Column::Id.eq(delivery_id))
-            .filter(claimable(now))
-            .exec(&self.conn)
-            .await
-            .map_err(map_db)?;
-        Ok(r.rows_affected == 1)
-    }
-
-    async fn finish_attempt(
-        &self,
-        a: &AttemptRecord,
+        attempts: &[AttemptRecord],
         breaker_threshold: u32,
-    ) -> Result<FinishOutcome, RepoError> {
-        let txn = self.conn.begin().await.map_err(map_db)?;
-        let (status, next_at, completed) = match a.next {
-            AttemptNext::Succeeded => (DeliveryStatus::Succeeded, None, Some(a.attempted_at)),
-            AttemptNext::RetryAt(t) => (DeliveryStatus::Pending, Some(t), None),
-            AttemptNext::Failed => (DeliveryStatus::Failed, None, Some(a.attempted_at)),
-        };
-        let r = deliveries::Entity::update_many()
-            .col_expr(deliveries::Column::Status, Expr::value(status.as_str()))
-            .col_expr(
-                deliveries::Column::Attempts,
-                Expr::col(deliveries::Column::Attempts).add(1),
-            )
-            .col_expr(deliveries::Column::NextAttemptAt, Expr::value(next_at))
-            .col_expr(
-                deliveries::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                deliveries::Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(
-                deliveries::Column::LastAttemptAt,
-                Expr::value(a.attempted_at),
-            )
-            .col_expr(
-                deliveries::Column::LastStatusCode,
-                Expr::value(a.status_code.map(i32::from)),
-            )
-            .col_expr(deliveries::Column::LastError, Expr::value(a.error.clone()))
-            .col_expr(
-                deliveries::Column::LastDurationMs,
-                Expr::value(i64::try_from(a.duration_ms).unwrap_or(i64::MAX)),
-            )
-            .col_expr(deliveries::Column::CompletedAt, Expr::value(completed))
-            .col_expr(deliveries::Column::UpdatedAt, Expr::value(a.attempted_at))
-            .filter(deliveries::Column::Id.eq(a.delivery_id.clone()))
-            .filter(deliveries::Column::Status.eq(DeliveryStatus::Delivering.as_str()))
-            .filter(deliveries::Column::LeaseOwner.eq(a.lease_owner.clone()))
-            .exec(&txn)
-            .await
-            .map_err(map_db)?;
-        if r.rows_affected != 1 {
-            let _ = txn.rollback().await;
-            return Ok(FinishOutcome {
-                recorded: false,
-                endpoint_disabled: false,
-            });
+    ) -> Result<Vec<FinishOutcome>, RepoError> {
+        if attempts.is_empty() {
+            return Ok(Vec::new());
         }
-        let mut endpoint_disabled = false;
-        if !matches!(a.next, AttemptNext::RetryAt(_)) {
-            let endpoint_id = deliveries::Entity::find_by_id(a.delivery_id.clone())
-                .one(&txn)
-                .await
-                .map_err(map_db)?
-                .map(|d| d.endpoint_id)
-                .ok_or(RepoError::NotFound)?;
-            if a.next == AttemptNext::Succeeded {
-                // Only a streak needs resetting: rewriting the row on every success would make
-                // all dispatchers of a busy endpoint contend for it.
-                endpoints::Entity::update_many()
-                    .col_expr(endpoints::Column::ConsecutiveFailures, Expr::value(0))
-                    .filter(endpoints::Column::Id.eq(endpoint_id))
-                    .filter(endpoints::Column::ConsecutiveFailures.ne(0))
-                    .exec(&txn)
-                    .await
-                    .map_err(map_db)?;
-            } else {
-                endpoints::Entity::update_many()
-                    .col_expr(
-                        endpoints::Column::ConsecutiveFailures,
-                        Expr::col(endpoints::Column::ConsecutiveFailures).add(1),
-                    )
-                    .filter(endpoints::Column::Id.eq(endpoint_id.clone()))
-                    .exec(&txn)
-                    .await
-                    .map_err(map_db)?;
-                let threshold = i32::try_from(breaker_threshold).unwrap_or(i32::MAX);
-                let tripped = endpoints::Entity::update_many()
-                    .col_expr(endpoints::Column::Enabled, Expr::value(false))
-                    .col_expr(endpoints::Column::DisabledAt, Expr::value(a.attempted_at))
-                    .col_expr(endpoints::Column::UpdatedAt, Expr::value(a.attempted_at))
-                    .filter(endpoints::Column::Id.eq(endpoint_id))
-                    .filter(endpoints::Column::Enabled.eq(true))
-                    .filter(endpoints::Column::ConsecutiveFailures.gte(threshold))
-                    .exec(&txn)
-                    .await
-                    .map_err(map_db)?;
-                endpoint_disabled = tripped.rows_affected == 1;
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let outcome = async {
+            let mut outcomes = Vec::with_capacity(attempts.len());
+            // Successes only reset a failure streak; they are applied in one statement, but
+            // before any later final failure of the same endpoint so the streak stays ordered.
+            let mut resets: Vec<String> = Vec::new();
+            for a in attempts {
+                if !record_attempt(&txn, a).await? {
+                    outcomes.push(FinishOutcome {
+                        recorded: false,
+                        endpoint_disabled: false,
+                    });
+                    continue;
+                }
+                let endpoint_disabled = match a.next {
+                    AttemptNext::RetryAt(_) => false,
+                    AttemptNext::Succeeded => {
+                        if !resets.contains(&a.endpoint_id) {
+                            resets.push(a.endpoint_id.clone());
+                        }
+                        false
+                    }
+                    AttemptNext::Failed => {
+                        if let Some(i) = resets.iter().position(|e| e == &a.endpoint_id) {
+                            reset_failure_streaks(&txn, &[resets.swap_remove(i)]).await?;
+                        }
+                        count_final_failure(&txn, a, breaker_threshold).await?
+                    }
+                };
+                outcomes.push(FinishOutcome {
+                    recorded: true,
+                    endpoint_disabled,
+                });
+            }
+            reset_failure_streaks(&txn, &resets).await?;
+            Ok(outcomes)
+        }
+        .await;
+        match outcome {
+            Ok(outcomes) => {
+                txn.commit().await.map_err(map_db)?;
+                Ok(outcomes)
+            }
+            Err(e) => {
+                let _ = txn.rollback().await;
+                Err(e)
             }
         }
-        txn.commit().await.map_err(map_db)?;
-        Ok(FinishOutcome {
-            recorded: true,
-            endpoint_disabled,
-        })
     }
 
     async fn requeue_failed(

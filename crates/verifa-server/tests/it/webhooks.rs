@@ -974,3 +974,115 @@ async fn payload_shaping(db: TestDatabase) {
     assert_eq!(live.count(), 0);
 }
 both_backends!(webhook_payload_shaping, payload_shaping);
+
+/// The store records a batch of attempts in order: a success ends the endpoint's failure streak
+/// only where it comes in the batch, and an attempt under a lost lease is not recorded.
+async fn batch_of_attempts_keeps_the_streak_order(db: TestDatabase) {
+    use verifa_ports::webhook_store::{AttemptNext, AttemptRecord, WebhookStore};
+
+    let app = TestApp::new(db).await;
+    let receiver = Receiver::start(0).await;
+    let ep = create_endpoint(&app, &app.sandbox_key, json!({"url": receiver.url})).await;
+    let endpoint_id = ep["id"].as_str().unwrap().to_owned();
+    let rig = Rig::new();
+    let dispatcher = rig.dispatcher(&app, "fan-out");
+    let store: &dyn WebhookStore = &app.db;
+    let streak = || async {
+        ok(&app
+            .get(&format!("/api/v1/webhooks/endpoints/{endpoint_id}"))
+            .key(&app.sandbox_key)
+            .send()
+            .await)["consecutive_failures"]
+            .clone()
+    };
+    let attempt = |delivery_id: &str, owner: &str, next: AttemptNext| AttemptRecord {
+        delivery_id: delivery_id.to_owned(),
+        endpoint_id: endpoint_id.clone(),
+        lease_owner: owner.to_owned(),
+        attempted_at: rig.now(),
+        status_code: Some(if next == AttemptNext::Succeeded {
+            200
+        } else {
+            500
+        }),
+        error: None,
+        duration_ms: 1,
+        next,
+    };
+    for (round, order) in [
+        [AttemptNext::Failed, AttemptNext::Succeeded],
+        [AttemptNext::Succeeded, AttemptNext::Failed],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for i in 0..3 {
+            let s = format!("ses_streak_{round}_{i}");
+            append_event(
+                &app,
+                "sandbox",
+                &s,
+                "session.approved",
+                session_data(&s, "approved", true),
+                rig.now(),
+            )
+            .await;
+        }
+        assert_eq!(dispatcher.fan_out_once().await.unwrap(), 3);
+        let claimed = store
+            .claim_due("batch", rig.now(), rig.now() + Duration::seconds(90), 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 3, "three sessions, one delivery each");
+        assert!(
+            claimed
+                .iter()
+                .all(|d| d.lease_owner.as_deref() == Some("batch"))
+        );
+        let outcomes = store
+            .finish_attempts(
+                &[
+                    attempt(&claimed[0].id, "batch", order[0]),
+                    attempt(&claimed[1].id, "batch", order[1]),
+                    attempt(&claimed[2].id, "someone-else", AttemptNext::Failed),
+                ],
+                10,
+            )
+            .await
+            .unwrap();
+        let recorded: Vec<bool> = outcomes.iter().map(|o| o.recorded).collect();
+        assert_eq!(recorded, [true, true, false], "round {round}");
+        // The lost-lease attempt left its delivery leased, untouched.
+        let left = store
+            .get_delivery(&claimed[2].tenant, &claimed[2].id)
+            .await
+            .unwrap();
+        assert_eq!(left.attempts, 0);
+        assert_eq!(left.lease_owner.as_deref(), Some("batch"));
+        // failure then success: streak 0; success then failure: streak 1.
+        assert_eq!(streak().await, json!(round), "round {round}");
+        rig.clock.advance(Duration::seconds(91));
+        // The expired lease makes the third delivery claimable again; settle it.
+        let again = store
+            .claim_due("batch", rig.now(), rig.now() + Duration::seconds(90), 10)
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].id, claimed[2].id);
+        store
+            .finish_attempts(
+                &[attempt(
+                    &again[0].id,
+                    "batch",
+                    AttemptNext::RetryAt(rig.now() + Duration::days(1)),
+                )],
+                10,
+            )
+            .await
+            .unwrap();
+    }
+}
+both_backends!(
+    webhook_batch_of_attempts_keeps_the_streak_order,
+    batch_of_attempts_keeps_the_streak_order
+);
