@@ -30,8 +30,8 @@ pub struct RunsArgs {
     /// Sessions per timed phase (burst and steady).
     #[arg(long, default_value_t = 2000)]
     sessions: usize,
-    /// Concurrent run workers.
-    #[arg(long, default_value_t = 4)]
+    /// Concurrent run workers (the `runs.workers` default of `verifa serve`).
+    #[arg(long, default_value_t = 8)]
     workers: usize,
     /// Which database(s).
     #[arg(long, value_enum, default_value_t = Backend::Both)]

@@ -20,9 +20,9 @@
 //!
 //! ```sh
 //! cargo run --release -p verifa-server --example bench_runs -- \
-//!     --database-url sqlite --sessions 2000 --workers 4
+//!     --database-url sqlite --sessions 3000 --workers 8
 //! cargo run --release -p verifa-server --example bench_runs -- \
-//!     --database-url postgres://postgres@127.0.0.1:55432/postgres --sessions 2000 --workers 4
+//!     --database-url postgres://postgres@127.0.0.1:55432/postgres --sessions 3000 --workers 8
 //! ```
 
 // The report goes to stdout; progress to stderr.
@@ -73,8 +73,8 @@ struct Args {
     /// Sessions per timed phase.
     #[arg(long, default_value_t = 2000)]
     sessions: usize,
-    /// Concurrent run workers.
-    #[arg(long, default_value_t = 4)]
+    /// Concurrent run workers (the `runs.workers` default of `verifa serve`).
+    #[arg(long, default_value_t = 8)]
     workers: usize,
     /// Concurrent submitting tasks.
     #[arg(long, default_value_t = 4)]

@@ -283,7 +283,7 @@ pub struct RunsSettings {
 impl Default for RunsSettings {
     fn default() -> Self {
         Self {
-            workers: 2,
+            workers: 8,
             poll_interval_ms: 200,
             lease_secs: 60,
             retry_backoff_secs: vec![1, 2, 4, 8],

@@ -39,7 +39,7 @@ async fn operational_endpoints(db: TestDatabase) {
         text.contains("verifa_http_request_duration_seconds_bucket"),
         "{text}"
     );
-    assert!(text.contains("verifa_db_pool_max_connections 10"), "{text}");
+    assert!(text.contains("verifa_db_pool_max_connections 16"), "{text}");
 }
 both_backends!(operations, operational_endpoints);
 
