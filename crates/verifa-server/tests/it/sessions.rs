@@ -52,6 +52,19 @@ async fn upload(
         .await
 }
 
+/// A new session with an `id_front` (MRZ text) uploaded; returns its id.
+async fn session_with_id_front(app: &TestApp, key: &str) -> String {
+    let s = ok(&app
+        .post("/api/v1/sessions")
+        .key(key)
+        .json(json!({}))
+        .send()
+        .await);
+    let id = s["id"].as_str().unwrap().to_owned();
+    ok(&upload(app, key, &id, "id_front", JPEG, Some(MRZ)).await);
+    id
+}
+
 async fn workflow(app: &TestApp, key: &str, graph: Value) -> String {
     let r = app
         .post("/api/v1/workflows")
@@ -683,14 +696,7 @@ async fn gate_retry_and_conditional_match_a_dry_run(db: TestDatabase) {
         "reject": {"type": "terminal", "outcome": "rejected"},
         "review": {"type": "terminal", "outcome": "needs_review"}}});
     let wf = workflow(&app, &key, graph).await;
-    let s = ok(&app
-        .post("/api/v1/sessions")
-        .key(&key)
-        .json(json!({}))
-        .send()
-        .await);
-    let id = s["id"].as_str().unwrap().to_owned();
-    ok(&upload(&app, &key, &id, "id_front", JPEG, Some(MRZ)).await);
+    let id = session_with_id_front(&app, &key).await;
     ok(&upload(&app, &key, &id, "selfie", JPEG, None).await);
     ok(&app
         .post(&format!("/api/v1/sessions/{id}/submit"))
@@ -1062,14 +1068,7 @@ async fn run_commits_are_fenced(db: TestDatabase) {
     let app = TestApp::new(db).await;
     workflow(&app, &app.live_key, simple_graph()).await;
     let key = app.live_key.clone();
-    let s = ok(&app
-        .post("/api/v1/sessions")
-        .key(&key)
-        .json(json!({}))
-        .send()
-        .await);
-    let id = s["id"].as_str().unwrap().to_owned();
-    ok(&upload(&app, &key, &id, "id_front", JPEG, Some(MRZ)).await);
+    let id = session_with_id_front(&app, &key).await;
     ok(&app
         .post(&format!("/api/v1/sessions/{id}/submit"))
         .key(&key)

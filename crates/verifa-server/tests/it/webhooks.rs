@@ -143,6 +143,28 @@ fn session_data(session_id: &str, status: &str, sandbox: bool) -> Value {
     json!({"session_id": session_id, "external_ref": "user_456", "status": status, "is_sandbox": sandbox, "workflow_id": "wfl_1"})
 }
 
+/// Appends one sandbox event per session `{prefix}{i}`, `i` in `0..n`, with its status.
+async fn append_events(
+    app: &TestApp,
+    prefix: &str,
+    n: usize,
+    (event_type, status): (&str, &str),
+    at: DateTime<Utc>,
+) {
+    for i in 0..n {
+        let s = format!("{prefix}{i}");
+        append_event(
+            app,
+            "sandbox",
+            &s,
+            event_type,
+            session_data(&s, status, true),
+            at,
+        )
+        .await;
+    }
+}
+
 struct Rig {
     clock: Arc<ManualClock>,
 }
@@ -665,18 +687,7 @@ async fn circuit_breaker_and_manual_retry(db: TestDatabase) {
     let rig = Rig::new();
     let dispatcher = rig.dispatcher(&app, "w1");
     // 9 sessions: every delivery fails 6 times, the endpoint stays enabled at 9.
-    for i in 0..9 {
-        let s = format!("ses_{i}");
-        append_event(
-            &app,
-            "sandbox",
-            &s,
-            "session.approved",
-            session_data(&s, "approved", true),
-            rig.now(),
-        )
-        .await;
-    }
+    append_events(&app, "ses_", 9, ("session.approved", "approved"), rig.now()).await;
     dispatcher.fan_out_once().await.unwrap();
     drive(&rig, &dispatcher, 7).await;
     assert_eq!(receiver.count(), 9 * 6, "1 attempt + 5 retries each");
@@ -796,18 +807,7 @@ async fn lease_recovery_and_sharing(db: TestDatabase) {
     assert_eq!(got[0].header("x-verifa-delivery-id"), claimed.id);
 
     // Two dispatchers working the same queue concurrently send each delivery exactly once.
-    for i in 0..8 {
-        let s = format!("ses_p{i}");
-        append_event(
-            &app,
-            "sandbox",
-            &s,
-            "session.created",
-            session_data(&s, "pending", true),
-            rig.now(),
-        )
-        .await;
-    }
+    append_events(&app, "ses_p", 8, ("session.created", "pending"), rig.now()).await;
     let c = rig.dispatcher(&app, "process-c");
     let (f1, f2) = tokio::join!(b.fan_out_once(), c.fan_out_once());
     assert_eq!(f1.unwrap() + f2.unwrap(), 8, "the batch is fanned out once");
@@ -1016,18 +1016,15 @@ async fn batch_of_attempts_keeps_the_streak_order(db: TestDatabase) {
     .into_iter()
     .enumerate()
     {
-        for i in 0..3 {
-            let s = format!("ses_streak_{round}_{i}");
-            append_event(
-                &app,
-                "sandbox",
-                &s,
-                "session.approved",
-                session_data(&s, "approved", true),
-                rig.now(),
-            )
-            .await;
-        }
+        let prefix = format!("ses_streak_{round}_");
+        append_events(
+            &app,
+            &prefix,
+            3,
+            ("session.approved", "approved"),
+            rig.now(),
+        )
+        .await;
         assert_eq!(dispatcher.fan_out_once().await.unwrap(), 3);
         let claimed = store
             .claim_due("batch", rig.now(), rig.now() + Duration::seconds(90), 10)
