@@ -14,6 +14,7 @@ mod m20261126_000002_workflows;
 mod m20261126_000003_sessions;
 mod m20261126_000004_watchlists;
 mod m20261126_000005_webhooks;
+mod m20261126_000006_claim_indexes;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_sessions::Migration),
             Box::new(m20261126_000004_watchlists::Migration),
             Box::new(m20261126_000005_webhooks::Migration),
+            Box::new(m20261126_000006_claim_indexes::Migration),
         ]
     }
 }

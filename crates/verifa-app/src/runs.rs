@@ -268,7 +268,15 @@ impl RunWorker {
             run.next_event = next
                 .as_ref()
                 .and_then(|(w, _)| serde_json::to_string(w).ok());
-            run.runnable_at = next.as_ref().and_then(|(_, at)| *at);
+            // Work that goes on at once keeps the due time it was claimed at: the run row then
+            // changes no indexed column, so Postgres can update it in place (HOT) instead of
+            // adding an entry to the claim index at every step.
+            let next_at = next.as_ref().and_then(|(_, at)| *at);
+            run.runnable_at = if continue_now {
+                run.runnable_at.filter(|at| *at <= now).or(next_at)
+            } else {
+                next_at
+            };
             run.revision += 1;
             run.updated_at = now;
             // A run with nothing due now gives its lease back in the same commit (the lapsed
