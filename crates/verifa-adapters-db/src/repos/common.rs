@@ -1,7 +1,8 @@
-//! Helpers shared by the repositories: tenant scoping of queries and decoding of tenants.
+//! Helpers shared by the repositories: tenant scoping of queries, decoding of tenants, paging,
+//! and ending a transaction by its outcome.
 
-use crate::error::corrupt;
-use sea_orm::{ColumnTrait, Condition};
+use crate::error::{corrupt, map_db};
+use sea_orm::{ColumnTrait, Condition, DatabaseTransaction};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
 
@@ -10,6 +11,24 @@ pub(crate) fn in_tenant<C: ColumnTrait>(org_id: C, environment: C, tenant: &Tena
     Condition::all()
         .add(org_id.eq(tenant.org_id.clone()))
         .add(environment.eq(tenant.environment.as_str()))
+}
+
+/// Ends `txn` by `outcome`: commits on success, rolls back on an error (which is returned).
+pub(crate) async fn settle<T>(
+    txn: DatabaseTransaction,
+    outcome: Result<T, RepoError>,
+) -> Result<T, RepoError> {
+    match outcome {
+        Ok(value) => {
+            txn.commit().await.map_err(map_db)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // Best effort: dropping the transaction would roll it back as well.
+            let _ = txn.rollback().await;
+            Err(e)
+        }
+    }
 }
 
 /// Rebuilds a tenant from stored columns.

@@ -8,7 +8,7 @@ use crate::entities::{
     workflow_node_executions as execs, workflow_runs as runs,
 };
 use crate::error::{corrupt, map_db};
-use crate::repos::common::{fetch_page, in_tenant, tenant_of};
+use crate::repos::common::{fetch_page, in_tenant, settle, tenant_of};
 use crate::repos::run_step;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -426,13 +426,8 @@ impl SessionRepository for Database {
 
     async fn apply(&self, change: &SessionChange) -> Result<(), RepoError> {
         let txn = self.conn.begin().await.map_err(map_db)?;
-        match apply_in(&txn, change).await {
-            Ok(()) => txn.commit().await.map_err(map_db),
-            Err(e) => {
-                let _ = txn.rollback().await;
-                Err(e)
-            }
-        }
+        let outcome = apply_in(&txn, change).await;
+        settle(txn, outcome).await
     }
 
     async fn put_document(
@@ -474,16 +469,7 @@ impl SessionRepository for Database {
             previous.map(doc_from).transpose()
         }
         .await;
-        match outcome {
-            Ok(previous) => {
-                txn.commit().await.map_err(map_db)?;
-                Ok(previous)
-            }
-            Err(e) => {
-                let _ = txn.rollback().await;
-                Err(e)
-            }
-        }
+        settle(txn, outcome).await
     }
 
     async fn documents(
@@ -694,12 +680,6 @@ impl SessionRepository for Database {
             Ok(())
         }
         .await;
-        match outcome {
-            Ok(()) => txn.commit().await.map_err(map_db),
-            Err(e) => {
-                let _ = txn.rollback().await;
-                Err(e)
-            }
-        }
+        settle(txn, outcome).await
     }
 }

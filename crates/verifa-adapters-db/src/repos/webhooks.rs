@@ -6,7 +6,7 @@ use crate::entities::{
     webhook_fanout_cursor as cursor,
 };
 use crate::error::{corrupt, is_unique_violation, map_db};
-use crate::repos::common::{fetch_page, tenant_of};
+use crate::repos::common::{fetch_page, settle, tenant_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -633,16 +633,7 @@ impl WebhookStore for Database {
             Ok(outcomes)
         }
         .await;
-        match outcome {
-            Ok(outcomes) => {
-                txn.commit().await.map_err(map_db)?;
-                Ok(outcomes)
-            }
-            Err(e) => {
-                let _ = txn.rollback().await;
-                Err(e)
-            }
-        }
+        settle(txn, outcome).await
     }
 
     async fn requeue_failed(
