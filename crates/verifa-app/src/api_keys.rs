@@ -115,14 +115,10 @@ pub struct ApiKeyService {
 
 impl ApiKeyService {
     /// Builds the service.
-    pub fn new(
-        repo: Arc<dyn ApiKeyRepository>,
-        clock: Arc<dyn Clock>,
-        versions: ApiVersions,
-    ) -> Self {
+    pub fn new(ports: &crate::Ports, versions: ApiVersions) -> Self {
         Self {
-            repo,
-            clock,
+            repo: ports.api_keys.clone(),
+            clock: ports.clock.clone(),
             versions,
         }
     }

@@ -67,14 +67,10 @@ pub struct IdempotencyService {
 
 impl IdempotencyService {
     /// Builds the service.
-    pub fn new(
-        store: Arc<dyn IdempotencyStore>,
-        clock: Arc<dyn Clock>,
-        settings: IdempotencySettings,
-    ) -> Self {
+    pub fn new(ports: &crate::Ports, settings: IdempotencySettings) -> Self {
         Self {
-            store,
-            clock,
+            store: ports.idempotency.clone(),
+            clock: ports.clock.clone(),
             settings,
         }
     }

@@ -14,12 +14,16 @@ pub mod error;
 pub mod idempotency;
 pub mod ids;
 pub mod organizations;
+pub mod ports;
 pub mod qr;
 pub mod rate_limit;
 pub mod runs;
 pub mod secrets;
+pub mod services;
 pub mod sessions;
 pub mod webhooks;
 pub mod workflows;
 
 pub use error::{AppError, FieldError};
+pub use ports::Ports;
+pub use services::{ServiceSettings, Services};

@@ -26,12 +26,12 @@ pub struct OrganizationService {
 
 impl OrganizationService {
     /// Builds the service.
-    pub fn new(
-        repo: Arc<dyn OrganizationRepository>,
-        keys: Arc<ApiKeyService>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self { repo, keys, clock }
+    pub fn new(ports: &crate::Ports, keys: Arc<ApiKeyService>) -> Self {
+        Self {
+            repo: ports.organizations.clone(),
+            keys,
+            clock: ports.clock.clone(),
+        }
     }
 
     /// Creates an organization with one live and one sandbox admin key, atomically.

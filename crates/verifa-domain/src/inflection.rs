@@ -4,7 +4,8 @@
 use serde_json::{Map, Value};
 
 /// A response key casing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Inflection {
     /// `face_match_passed` (the canonical form).
     Snake,
@@ -15,6 +16,15 @@ pub enum Inflection {
 }
 
 impl Inflection {
+    /// The setting's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Inflection::Snake => "snake",
+            Inflection::Camel => "camel",
+            Inflection::Kebab => "kebab",
+        }
+    }
+
     /// Parses a header or key setting value.
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim().to_ascii_lowercase().as_str() {

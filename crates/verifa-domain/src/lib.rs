@@ -45,6 +45,7 @@ pub mod api_key;
 pub mod documents;
 pub mod inflection;
 pub mod pagination;
+pub mod run;
 pub mod scopes;
 pub mod session;
 pub mod tenancy;

@@ -49,10 +49,10 @@ impl utoipa::Modify for SecurityAddon {
 }
 
 /// Multipart document uploads: 10 MiB files plus framing.
-const DOCUMENT_BODY_LIMIT: usize = 10 * 1024 * 1024 + 64 * 1024;
+pub(crate) const DOCUMENT_BODY_LIMIT: usize = 10 * 1024 * 1024 + 64 * 1024;
 
 /// Gives one route group its own body limit (the innermost limit wins).
-fn with_body_limit(
+pub(crate) fn with_body_limit(
     (schemas, paths, router): utoipa_axum::router::UtoipaMethodRouter<AppState>,
     limit: usize,
 ) -> utoipa_axum::router::UtoipaMethodRouter<AppState> {
@@ -61,57 +61,16 @@ fn with_body_limit(
 
 /// Routes that need an API key.
 fn api_routes() -> OpenApiRouter<AppState> {
-    use routes::{api_keys, drafts, rate_limits, sessions, workflows};
+    use routes::{api_keys, rate_limits};
     OpenApiRouter::new()
         .merge(routes::webhooks::router())
+        .merge(routes::sessions::router())
+        .merge(routes::workflows::router())
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
         .routes(routes!(api_keys::get_api_key, api_keys::update_api_key))
         .routes(routes!(api_keys::expire_api_key))
         .routes(routes!(api_keys::clone_api_key))
         .routes(routes!(rate_limits::get_rate_limits))
-        .routes(routes!(
-            workflows::list_workflows,
-            workflows::create_workflow
-        ))
-        .routes(routes!(workflows::get_workflow, workflows::update_workflow))
-        .routes(routes!(workflows::set_default_workflow))
-        .routes(routes!(workflows::deactivate_workflow))
-        .routes(routes!(workflows::clone_workflow))
-        .routes(routes!(workflows::list_versions))
-        .routes(routes!(workflows::get_rollout, workflows::put_rollout))
-        .routes(routes!(workflows::dry_run_workflow))
-        .routes(routes!(workflows::list_policies))
-        .routes(routes!(workflows::workflow_policies))
-        .routes(routes!(workflows::workflow_analytics))
-        .routes(routes!(drafts::list_drafts, drafts::create_draft))
-        .routes(routes!(
-            drafts::get_draft,
-            drafts::edit_draft,
-            drafts::discard_draft
-        ))
-        .routes(routes!(drafts::diff_draft))
-        .routes(routes!(drafts::dry_run_draft))
-        .routes(routes!(drafts::publish_draft))
-        .routes(routes!(sessions::list_sessions, sessions::create_session))
-        .routes(routes!(sessions::get_session, sessions::update_session))
-        .routes(with_body_limit(
-            routes!(sessions::list_documents, sessions::upload_document),
-            DOCUMENT_BODY_LIMIT,
-        ))
-        .routes(routes!(sessions::submit_session))
-        .routes(routes!(sessions::expire_session))
-        .routes(routes!(sessions::resume_session))
-        .routes(routes!(sessions::simulate_session))
-        .routes(routes!(sessions::reprocess_session))
-        .routes(routes!(sessions::get_result))
-        .routes(routes!(sessions::generate_link))
-        .routes(routes!(sessions::external_decision))
-        .routes(routes!(sessions::resume_run))
-        .routes(routes!(sessions::get_workflow_run))
-        .routes(routes!(sessions::list_verifications))
-        .routes(routes!(sessions::list_attempts))
-        .routes(routes!(sessions::list_events))
-        .routes(routes!(sessions::trigger_workflow))
 }
 
 /// Routes open to anyone (operations and documentation).
@@ -123,7 +82,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::metrics))
         .routes(routes!(docs::openapi_json))
         .routes(routes!(docs::docs_page))
-        .routes(routes!(routes::sessions::capture_page))
+        .routes(routes!(routes::sessions::links::capture_page))
 }
 
 /// Builds the router and the OpenAPI document it serves.

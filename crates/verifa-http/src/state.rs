@@ -2,15 +2,6 @@
 
 use crate::metrics::Metrics;
 use std::sync::Arc;
-use verifa_app::api_keys::ApiKeyService;
-use verifa_app::idempotency::IdempotencyService;
-use verifa_app::organizations::OrganizationService;
-use verifa_app::sessions::SessionService;
-use verifa_app::webhooks::WebhookService;
-use verifa_app::workflows::WorkflowService;
-use verifa_ports::clock::Clock;
-use verifa_ports::health::StoreHealth;
-use verifa_ports::rate_limit::RateLimiter;
 
 /// Per-minute request budgets (CONTRACT §1.7).
 #[derive(Debug, Clone, Copy)]
@@ -61,27 +52,7 @@ pub struct HttpSettings {
     pub request_timeout: std::time::Duration,
 }
 
-/// Everything a handler can reach.
-pub struct Services {
-    /// API keys.
-    pub api_keys: Arc<ApiKeyService>,
-    /// Organizations.
-    pub organizations: Arc<OrganizationService>,
-    /// Workflows.
-    pub workflows: Arc<WorkflowService>,
-    /// Sessions.
-    pub sessions: Arc<SessionService>,
-    /// Webhook endpoints and deliveries.
-    pub webhooks: Arc<WebhookService>,
-    /// Idempotency protocol.
-    pub idempotency: Arc<IdempotencyService>,
-    /// Store health.
-    pub health: Arc<dyn StoreHealth>,
-    /// Rate limiter.
-    pub rate_limiter: Arc<dyn RateLimiter>,
-    /// Clock.
-    pub clock: Arc<dyn Clock>,
-}
+pub use verifa_app::Services;
 
 /// Cloneable handle given to axum.
 #[derive(Clone)]

@@ -13,6 +13,7 @@ pub mod health;
 pub mod idempotency;
 pub mod organizations;
 pub mod rate_limit;
+pub mod runs;
 pub mod sessions;
 pub mod storage;
 pub mod watchlists;

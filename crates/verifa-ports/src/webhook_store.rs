@@ -1,10 +1,11 @@
-//! Webhook storage: endpoints, deliveries (with leases), and the fan-out cursor over the
-//! `session_events` outbox.
+//! Webhook storage: endpoints ([`EndpointStore`]), deliveries with leases ([`DeliveryStore`]),
+//! and the fan-out cursor over the `session_events` outbox ([`OutboxFanOut`]).
 
 use crate::RepoError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
+use verifa_domain::inflection::Inflection;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 
@@ -32,7 +33,7 @@ pub struct EndpointRecord {
     /// Payload API version.
     pub api_version: Option<String>,
     /// `snake` | `camel` | `kebab`.
-    pub key_inflection: String,
+    pub key_inflection: Inflection,
     /// The `whsec_…` secret, encrypted at rest (the adapter never sees the plaintext).
     pub secret_encrypted: String,
     /// Consecutive deliveries that ended `failed`.
@@ -208,9 +209,10 @@ pub struct FinishOutcome {
     pub endpoint_disabled: bool,
 }
 
-/// Stores webhook endpoints and deliveries.
+/// Stores webhook endpoints. Tenant-scoped reads MUST report another tenant's endpoint as
+/// [`RepoError::NotFound`].
 #[async_trait]
-pub trait WebhookStore: Send + Sync {
+pub trait EndpointStore: Send + Sync {
     /// Inserts an endpoint.
     async fn insert_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError>;
 
@@ -235,7 +237,12 @@ pub trait WebhookStore: Send + Sync {
 
     /// Deletes an endpoint and its deliveries. [`RepoError::NotFound`] when absent.
     async fn delete_endpoint(&self, tenant: &Tenant, id: &str) -> Result<(), RepoError>;
+}
 
+/// The fan-out of the `session_events` outbox: a single cursor that every dispatcher moves with a
+/// compare-and-set, so no event is fanned out twice.
+#[async_trait]
+pub trait OutboxFanOut: Send + Sync {
     /// The last outbox sequence number already fanned out (0 when none).
     async fn fan_out_cursor(&self) -> Result<i64, RepoError>;
 
@@ -243,8 +250,10 @@ pub trait WebhookStore: Send + Sync {
     async fn outbox_after(&self, after: i64, limit: u64) -> Result<Vec<OutboxEvent>, RepoError>;
 
     /// Inserts the deliveries of a fan-out batch and moves the cursor from `from_seq` to
-    /// `to_seq`, atomically. Returns `false` (and writes nothing) when the cursor is no longer
-    /// at `from_seq` (another dispatcher did this batch).
+    /// `to_seq`, atomically.
+    ///
+    /// MUST compare-and-set: returns `false` and writes nothing (no delivery) when the cursor is
+    /// no longer at `from_seq` (another dispatcher did this batch).
     async fn commit_fan_out(
         &self,
         from_seq: i64,
@@ -252,7 +261,11 @@ pub trait WebhookStore: Send + Sync {
         deliveries: &[DeliveryRecord],
         now: DateTime<Utc>,
     ) -> Result<bool, RepoError>;
+}
 
+/// Stores deliveries and their attempts, under leases.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
     /// Inserts one delivery (test deliveries).
     async fn insert_delivery(&self, delivery: &DeliveryRecord) -> Result<(), RepoError>;
 
@@ -272,8 +285,9 @@ pub trait WebhookStore: Send + Sync {
     /// endpoints that may be attempted at `now` (`pending` and due, or `delivering` with an
     /// expired lease), oldest due first, skipping every delivery behind a still open (pending
     /// or delivering) earlier event of the same session for the same endpoint (per-session
-    /// ordering). Concurrent callers never get the same delivery. Returned oldest due first,
-    /// as claimed (`delivering`, leased).
+    /// ordering). Returned oldest due first, as claimed (`delivering`, leased).
+    ///
+    /// MUST be exclusive: concurrent callers never get the same delivery while its lease holds.
     async fn claim_due(
         &self,
         owner: &str,
@@ -285,6 +299,9 @@ pub trait WebhookStore: Send + Sync {
     /// Records attempts made under leases, in order, in one transaction; on a final outcome
     /// updates the endpoint's consecutive-failure counter, disabling the endpoint when it
     /// reaches `breaker_threshold`. One outcome per attempt, in the same order.
+    ///
+    /// MUST be fenced on the lease: an attempt whose delivery is no longer leased to its
+    /// `lease_owner` is not recorded (`recorded: false`) and changes no counter.
     async fn finish_attempts(
         &self,
         attempts: &[AttemptRecord],
@@ -292,7 +309,10 @@ pub trait WebhookStore: Send + Sync {
     ) -> Result<Vec<FinishOutcome>, RepoError>;
 
     /// Puts a `failed` delivery back to `pending` (attempts reset, due at `now`). Returns the
-    /// updated delivery. [`RepoError::Conflict`] when it is not `failed`.
+    /// updated delivery.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when it is not `failed`; [`RepoError::NotFound`] when absent.
     async fn requeue_failed(
         &self,
         tenant: &Tenant,

@@ -1,5 +1,6 @@
-//! Workflows storage: workflows, their immutable versions, drafts, rollout maps, and the
-//! run statistics behind analytics.
+//! Workflows storage: workflows with their immutable versions and rollout maps
+//! ([`WorkflowStore`]), drafts ([`DraftStore`]) and the run statistics behind analytics
+//! ([`WorkflowAnalytics`]).
 
 use crate::RepoError;
 use async_trait::async_trait;
@@ -7,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
-use verifa_domain::workflow::RolloutEntry;
+use verifa_domain::workflow::{
+    DraftStatus, Format, Outcome, RolloutEntry, RunStatus, VersionSource,
+};
 
 /// A workflow row (its mutable head).
 #[derive(Debug, Clone, PartialEq)]
@@ -26,8 +29,8 @@ pub struct WorkflowRecord {
     pub is_default: bool,
     /// Accepts new sessions.
     pub is_active: bool,
-    /// `graph` or `steps` (of the newest version).
-    pub format: String,
+    /// Authoring format of the newest version.
+    pub format: Format,
     /// Screening settings (free object).
     pub screening_settings: Option<Value>,
     /// Builder layout (free object).
@@ -42,7 +45,8 @@ pub struct WorkflowRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-/// An immutable version. `graph_json` is stored and returned byte for byte.
+/// An immutable version. `graph_json` stays text on purpose: a version is stored and returned
+/// byte for byte, so its content hash and every run's snapshot of it never drift.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionRecord {
     /// `wfv_…`.
@@ -53,16 +57,16 @@ pub struct VersionRecord {
     pub tenant: Tenant,
     /// Version number (1, 2, …).
     pub version: i32,
-    /// `graph` or `steps`.
-    pub format: String,
+    /// Authoring format.
+    pub format: Format,
     /// The executable graph (after normalisation and auto-injection), as JSON text.
     pub graph_json: String,
     /// The legacy steps as submitted, as JSON text.
     pub steps_json: Option<String>,
     /// Data requirements, as JSON text.
     pub data_requirements_json: Option<String>,
-    /// `create` | `update` | `publish` | `clone` | `rollback`.
-    pub source: String,
+    /// Why it was created.
+    pub source: VersionSource,
     /// Draft published into this version.
     pub draft_id: Option<String>,
     /// Key that created it.
@@ -88,8 +92,8 @@ pub struct DraftRecord {
     pub name: String,
     /// Description to publish.
     pub description: Option<String>,
-    /// `graph` or `steps`.
-    pub format: String,
+    /// Authoring format.
+    pub format: Format,
     /// Graph as edited (may be invalid).
     pub graph: Option<Value>,
     /// Steps as edited.
@@ -98,8 +102,8 @@ pub struct DraftRecord {
     pub data_requirements: Option<Value>,
     /// Builder layout.
     pub graph_layout: Option<Value>,
-    /// `open` | `published` | `discarded`.
-    pub status: String,
+    /// Open, published or discarded.
+    pub status: DraftStatus,
     /// Version created by publishing.
     pub published_version: Option<i32>,
     /// Creation.
@@ -156,10 +160,10 @@ pub struct NodeStats {
 pub struct RunStats {
     /// Runs.
     pub total: u64,
-    /// Count by final status (`approved`, `rejected`, `needs_review`) and `in_progress`.
-    pub by_final_status: Vec<(String, u64)>,
+    /// Count by outcome (`None`: not completed yet).
+    pub by_final_status: Vec<(Option<Outcome>, u64)>,
     /// Count by run status.
-    pub by_status: Vec<(String, u64)>,
+    pub by_status: Vec<(RunStatus, u64)>,
     /// Count by version.
     pub by_version: Vec<(i32, u64)>,
     /// Durations of completed runs in milliseconds, ascending.
@@ -168,9 +172,10 @@ pub struct RunStats {
     pub nodes: Vec<NodeStats>,
 }
 
-/// Stores workflows.
+/// Stores workflows and their immutable versions. Reads are scoped to one tenant: another
+/// tenant's workflow MUST be [`RepoError::NotFound`].
 #[async_trait]
-pub trait WorkflowRepository: Send + Sync {
+pub trait WorkflowStore: Send + Sync {
     /// Inserts a workflow with its first version; when `workflow.is_default`, the tenant's
     /// previous default is cleared in the same transaction.
     ///
@@ -249,7 +254,11 @@ pub trait WorkflowRepository: Send + Sync {
         tenant: &Tenant,
         workflow_id: &str,
     ) -> Result<Vec<i32>, RepoError>;
+}
 
+/// Stores drafts of workflows.
+#[async_trait]
+pub trait DraftStore: Send + Sync {
     /// Inserts a draft.
     async fn insert_draft(&self, draft: &DraftRecord) -> Result<(), RepoError>;
 
@@ -266,13 +275,17 @@ pub trait WorkflowRepository: Send + Sync {
         &self,
         tenant: &Tenant,
         workflow_id: &str,
-        status: Option<&str>,
+        status: Option<DraftStatus>,
         page: PageRequest,
     ) -> Result<Page<DraftRecord>, RepoError>;
 
     /// Overwrites a draft.
     async fn update_draft(&self, draft: &DraftRecord) -> Result<(), RepoError>;
+}
 
+/// Aggregates run statistics for workflow analytics.
+#[async_trait]
+pub trait WorkflowAnalytics: Send + Sync {
     /// Run statistics of a workflow for analytics.
     async fn run_stats(
         &self,

@@ -11,12 +11,15 @@
 //! * **steady**: submissions paced at R/s (`--rate`, default half the burst throughput) while
 //!   W workers poll like `verifa serve` does: submit-to-decision latency p50/p99/max.
 //!
-//! The workers use the production [`RunWorker`] with the sandbox check registry for live runs,
-//! over a repository wrapper that counts and times every store call (the profile). The
-//! decision instant of a session is when the worker's commit of its final step returned.
-//! Database commits: on Postgres `pg_stat_database.xact_commit` of the bench database (every
-//! transaction, reads included) plus the counted write transactions; on SQLite the counted write
-//! transactions only (SQLite keeps no commit counter).
+//! The workers are the production [`RunWorker`] loops that `verifa serve` starts
+//! ([`verifa_server::background::spawn_run_workers`]), with the sandbox check registry for live
+//! runs, over the real database adapter. The profile comes from the workers' own counters
+//! ([`WorkerStats`]: claims, commits, parks and the time spent in each). The decision instant of
+//! a session is its run's recorded `completed_at` (the worker's clock when the deciding step
+//! began; its commit follows within milliseconds). Database commits: on Postgres
+//! `pg_stat_database.xact_commit` of the bench database (every transaction, reads included) plus
+//! the workers' write transactions; on SQLite the workers' write transactions only (SQLite keeps
+//! no commit counter).
 //!
 //! ```sh
 //! cargo run --release -p verifa-server --example bench_runs -- \
@@ -29,30 +32,25 @@
 #![allow(clippy::print_stdout)]
 
 use anyhow::{Context as _, anyhow, bail};
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 use verifa_app::api_keys::Caller;
 use verifa_app::clock::SystemClock;
-use verifa_app::runs::{RunWorker, WorkerSettings};
+use verifa_app::runs::{RunWorker, WorkerSettings, WorkerStats, WorkerStatsSnapshot};
 use verifa_app::sessions::NewSession;
 use verifa_app::workflows::{DefinitionInput, NewWorkflow};
-use verifa_domain::pagination::{Page, PageRequest};
-use verifa_domain::tenancy::Tenant;
-use verifa_domain::workflow::{ExecutorSettings, Graph, RunState};
-use verifa_http::Services;
-use verifa_ports::RepoError;
-use verifa_ports::sessions::{
-    DocumentRecord, EventRecord, NewEvent, NodeExecutionRecord, ResultRecord, RunRecord,
-    SessionChange, SessionFilter, SessionRecord, SessionRepository,
-};
+use verifa_app::{Ports, Services};
+use verifa_domain::run::WorkflowRun;
+use verifa_domain::workflow::{ExecutorSettings, RunStatus};
+use verifa_ports::runs::RunStore;
+use verifa_server::background::spawn_run_workers;
 use verifa_server::compose::{build_application, connect};
 use verifa_server::settings::Settings;
 
@@ -91,250 +89,6 @@ struct Args {
     /// Keep the bench database (Postgres) or file (SQLite).
     #[arg(long)]
     keep: bool,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Counting, timing repository wrapper.
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Call {
-    ClaimHit,
-    ClaimEmpty,
-    CommitStep,
-    CommitPark,
-    Get,
-    Documents,
-    Other,
-}
-
-const CALLS: [(Call, &str, bool); 7] = [
-    (Call::ClaimHit, "claim_run (got a run)", true),
-    (Call::ClaimEmpty, "claim_run (nothing due)", true),
-    (Call::CommitStep, "commit_run (one step)", true),
-    (Call::CommitPark, "commit_run (park)", true),
-    (Call::Get, "get session", false),
-    (Call::Documents, "documents", false),
-    (Call::Other, "other", false),
-];
-
-#[derive(Default)]
-struct Stats {
-    count: [AtomicU64; 7],
-    nanos: [AtomicU64; 7],
-    completed: AtomicUsize,
-    decisions: Mutex<Vec<(String, Instant)>>,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Snapshot {
-    count: [u64; 7],
-    nanos: [u64; 7],
-}
-
-impl Snapshot {
-    fn since(&self, before: &Snapshot) -> Snapshot {
-        let mut d = Snapshot::default();
-        for i in 0..7 {
-            d.count[i] = self.count[i] - before.count[i];
-            d.nanos[i] = self.nanos[i] - before.nanos[i];
-        }
-        d
-    }
-
-    /// Write transactions: a claim is one UPDATE, a commit one transaction.
-    fn writes(&self) -> u64 {
-        CALLS
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, _, w))| *w)
-            .map(|(i, _)| self.count[i])
-            .sum()
-    }
-}
-
-impl Stats {
-    fn record(&self, call: Call, started: Instant) {
-        let i = CALLS.iter().position(|(c, _, _)| *c == call).unwrap_or(6);
-        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.count[i].fetch_add(1, Ordering::Relaxed);
-        self.nanos[i].fetch_add(nanos, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        let mut s = Snapshot::default();
-        for i in 0..7 {
-            s.count[i] = self.count[i].load(Ordering::Relaxed);
-            s.nanos[i] = self.nanos[i].load(Ordering::Relaxed);
-        }
-        s
-    }
-}
-
-struct Counted {
-    inner: Arc<dyn SessionRepository>,
-    stats: Arc<Stats>,
-}
-
-#[async_trait]
-impl SessionRepository for Counted {
-    async fn insert(&self, session: &SessionRecord, events: &[NewEvent]) -> Result<(), RepoError> {
-        let t = Instant::now();
-        let r = self.inner.insert(session, events).await;
-        self.stats.record(Call::Other, t);
-        r
-    }
-
-    async fn get(&self, tenant: &Tenant, id: &str) -> Result<SessionRecord, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.get(tenant, id).await;
-        self.stats.record(Call::Get, t);
-        r
-    }
-
-    async fn list(
-        &self,
-        tenant: &Tenant,
-        filter: &SessionFilter,
-        page: PageRequest,
-    ) -> Result<Page<SessionRecord>, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.list(tenant, filter, page).await;
-        self.stats.record(Call::Other, t);
-        r
-    }
-
-    async fn apply(&self, change: &SessionChange) -> Result<(), RepoError> {
-        let t = Instant::now();
-        let r = self.inner.apply(change).await;
-        self.stats.record(Call::Other, t);
-        r
-    }
-
-    async fn put_document(
-        &self,
-        document: &DocumentRecord,
-        change: &SessionChange,
-    ) -> Result<Option<DocumentRecord>, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.put_document(document, change).await;
-        self.stats.record(Call::Other, t);
-        r
-    }
-
-    async fn documents(
-        &self,
-        tenant: &Tenant,
-        session_id: &str,
-    ) -> Result<Vec<DocumentRecord>, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.documents(tenant, session_id).await;
-        self.stats.record(Call::Documents, t);
-        r
-    }
-
-    async fn result(
-        &self,
-        tenant: &Tenant,
-        session_id: &str,
-    ) -> Result<Option<ResultRecord>, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.result(tenant, session_id).await;
-        self.stats.record(Call::Other, t);
-        r
-    }
-
-    async fn events(
-        &self,
-        tenant: &Tenant,
-        session_id: &str,
-        page: PageRequest,
-    ) -> Result<Page<EventRecord>, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.events(tenant, session_id, page).await;
-        self.stats.record(Call::Other, t);
-        r
-    }
-
-    async fn run_for_session(
-        &self,
-        tenant: &Tenant,
-        session_id: &str,
-    ) -> Result<Option<RunRecord>, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.run_for_session(tenant, session_id).await;
-        self.stats.record(Call::Other, t);
-        r
-    }
-
-    async fn executions(
-        &self,
-        tenant: &Tenant,
-        session_id: &str,
-        policy: Option<&str>,
-    ) -> Result<Vec<NodeExecutionRecord>, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.executions(tenant, session_id, policy).await;
-        self.stats.record(Call::Other, t);
-        r
-    }
-
-    async fn stale_capture_sessions(
-        &self,
-        now: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<SessionRecord>, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.stale_capture_sessions(now, limit).await;
-        self.stats.record(Call::Other, t);
-        r
-    }
-
-    async fn claim_run(
-        &self,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<Option<RunRecord>, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.claim_run(owner, now, lease_until).await;
-        let call = match &r {
-            Ok(Some(_)) => Call::ClaimHit,
-            _ => Call::ClaimEmpty,
-        };
-        self.stats.record(call, t);
-        r
-    }
-
-    async fn commit_run(
-        &self,
-        run: &RunRecord,
-        expected_revision: i32,
-        executions: &[NodeExecutionRecord],
-        change: Option<&SessionChange>,
-    ) -> Result<(), RepoError> {
-        let t = Instant::now();
-        let r = self
-            .inner
-            .commit_run(run, expected_revision, executions, change)
-            .await;
-        let park = executions.is_empty() && change.is_none() && run.lease_until.is_none();
-        self.stats.record(
-            if park {
-                Call::CommitPark
-            } else {
-                Call::CommitStep
-            },
-            t,
-        );
-        if r.is_ok() && change.is_some() && run.status == "completed" {
-            let now = Instant::now();
-            if let Ok(mut d) = self.stats.decisions.lock() {
-                d.push((run.session_id.clone(), now));
-            }
-            self.stats.completed.fetch_add(1, Ordering::SeqCst);
-        }
-        r
-    }
 }
 
 /// `(xact_commit, xact_rollback)` of the current database once every backend of the pool has
@@ -442,31 +196,73 @@ async fn sessions(
 struct Ctx {
     services: Arc<Services>,
     caller: Arc<Caller>,
-    repo: Arc<dyn SessionRepository>,
-    stats: Arc<Stats>,
+    ports: Ports,
     executor: ExecutorSettings,
     cipher: verifa_app::crypto::Cipher,
     workers: usize,
     submitters: usize,
     pg: Option<sea_orm::DatabaseConnection>,
+    db: verifa_adapters_db::Database,
+}
+
+/// The phase's workers, as `verifa serve` runs them.
+struct Workers {
+    stop: watch::Sender<bool>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+    stats: Vec<Arc<WorkerStats>>,
+}
+
+impl Workers {
+    fn snapshot(&self) -> WorkerStatsSnapshot {
+        self.stats
+            .iter()
+            .fold(WorkerStatsSnapshot::default(), |a, s| a.plus(s.snapshot()))
+    }
+
+    /// Waits until the workers decided `n` runs (or `timeout` passed), then stops them.
+    async fn finish(self, n: u64, timeout: Duration) -> WorkerStatsSnapshot {
+        let deadline = Instant::now() + timeout;
+        while self.snapshot().decisions < n && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let _ = self.stop.send(true);
+        for h in self.handles {
+            let _ = h.await;
+        }
+        self.stats
+            .iter()
+            .fold(WorkerStatsSnapshot::default(), |a, s| a.plus(s.snapshot()))
+    }
 }
 
 impl Ctx {
-    fn worker(&self, name: String) -> RunWorker {
-        // Live runs use the sandbox executors too ("with the sandbox executor").
+    /// Starts the workers: live runs use the sandbox executors too ("with the sandbox executor").
+    fn start_workers(&self, idle: Duration) -> anyhow::Result<Workers> {
+        let (stop, stop_rx) = watch::channel(false);
         let sandbox = verifa_adapters_checks::sandbox_registry;
-        RunWorker::new(
-            self.repo.clone(),
-            sandbox(),
-            sandbox(),
-            self.cipher.clone(),
-            Arc::new(SystemClock),
-            WorkerSettings {
-                owner: name,
-                lease: chrono::Duration::seconds(60),
-                executor: self.executor.clone(),
+        let spawned = spawn_run_workers(
+            self.workers,
+            idle,
+            |owner| {
+                Ok(RunWorker::new(
+                    &self.ports,
+                    sandbox(),
+                    sandbox(),
+                    self.cipher.clone(),
+                    WorkerSettings {
+                        owner,
+                        lease: chrono::Duration::seconds(60),
+                        executor: self.executor.clone(),
+                    },
+                ))
             },
-        )
+            &stop_rx,
+        )?;
+        Ok(Workers {
+            stop,
+            handles: spawned.handles,
+            stats: spawned.stats,
+        })
     }
 
     async fn commits(&self) -> Option<(i64, i64)> {
@@ -474,6 +270,22 @@ impl Ctx {
             Some(c) => pg_commits(c).await.ok(),
             None => None,
         }
+    }
+
+    /// Submit → decision latency of every run among `submitted` that completed: the run's
+    /// recorded `completed_at` minus the submit call's start.
+    async fn latencies(&self, submitted: &HashMap<String, DateTime<Utc>>) -> Vec<Duration> {
+        let tenant = self.caller.tenant();
+        let mut v = Vec::with_capacity(submitted.len());
+        for (id, at) in submitted {
+            if let Ok(Some(run)) = self.db.run_for_session(&tenant, id).await
+                && let Some(done) = run.state.completed_at
+            {
+                v.push((done - *at).to_std().unwrap_or_default());
+            }
+        }
+        v.sort();
+        v
     }
 }
 
@@ -483,7 +295,7 @@ async fn submit_all(
     ctx: &Ctx,
     ids: &[String],
     rate: Option<f64>,
-) -> anyhow::Result<HashMap<String, Instant>> {
+) -> anyhow::Result<HashMap<String, DateTime<Utc>>> {
     let start = tokio::time::Instant::now();
     let mut set = tokio::task::JoinSet::new();
     let s = ctx.submitters.max(1);
@@ -501,7 +313,7 @@ async fn submit_all(
                 if let Some(r) = rate {
                     tokio::time::sleep_until(start + Duration::from_secs_f64(i as f64 / r)).await;
                 }
-                let t = Instant::now();
+                let t = Utc::now();
                 services
                     .sessions
                     .submit(&caller, &id)
@@ -524,29 +336,14 @@ struct Measured {
     runs: usize,
     wall: Duration,
     latencies: Vec<Duration>,
-    calls: Snapshot,
+    calls: WorkerStatsSnapshot,
     commits: Option<(i64, i64)>,
     cpu: Option<(f64, f64)>,
     submit: Option<(Duration, Option<(i64, i64)>)>,
 }
 
-fn latencies(stats: &Stats, submitted: &HashMap<String, Instant>, from: usize) -> Vec<Duration> {
-    let d = stats
-        .decisions
-        .lock()
-        .map(|d| d[from.min(d.len())..].to_vec())
-        .unwrap_or_default();
-    let mut v: Vec<Duration> = d
-        .iter()
-        .filter_map(|(id, t)| submitted.get(id).map(|s| t.saturating_duration_since(*s)))
-        .collect();
-    v.sort();
-    v
-}
-
-fn decided(stats: &Stats) -> usize {
-    stats.decisions.lock().map(|d| d.len()).unwrap_or(0)
-}
+/// How long a phase may take before the bench gives up waiting for decisions.
+const PHASE_TIMEOUT: Duration = Duration::from_secs(600);
 
 async fn burst(ctx: &Ctx, ids: &[String], cores: f64) -> anyhow::Result<Measured> {
     let c0 = ctx.commits().await;
@@ -560,31 +357,15 @@ async fn burst(ctx: &Ctx, ids: &[String], cores: f64) -> anyhow::Result<Measured
         submit_wall.as_secs_f64(),
         ctx.workers
     );
-    let from = decided(&ctx.stats);
-    let s0 = ctx.stats.snapshot();
     let cpu0 = cpu();
     let t1 = Instant::now();
-    let target = ctx.stats.completed.load(Ordering::SeqCst) + ids.len();
-    let mut set = tokio::task::JoinSet::new();
-    for w in 0..ctx.workers {
-        let worker = ctx.worker(format!("bench-burst-{w}"));
-        let stats = ctx.stats.clone();
-        set.spawn(async move {
-            // Drain; a step error (logged) leaves the run for its lease to lapse.
-            while stats.completed.load(Ordering::SeqCst) < target {
-                match worker.run_until_idle().await {
-                    Ok(_) => break,
-                    Err(e) => eprintln!("bench: worker error: {e}"),
-                }
-            }
-        });
-    }
-    while set.join_next().await.is_some() {}
+    // Idle workers poll often: the burst measures capacity, not the poll interval.
+    let workers = ctx.start_workers(Duration::from_millis(5))?;
+    let calls = workers.finish(ids.len() as u64, PHASE_TIMEOUT).await;
     let wall = t1.elapsed();
     let cpu1 = cpu();
-    let calls = ctx.stats.snapshot().since(&s0);
     let c2 = ctx.commits().await;
-    let lat = latencies(&ctx.stats, &submitted, from);
+    let lat = ctx.latencies(&submitted).await;
     Ok(Measured {
         name: "burst: submit all, then drain".into(),
         runs: lat.len(),
@@ -611,38 +392,16 @@ async fn steady(
     cores: f64,
 ) -> anyhow::Result<Measured> {
     let c0 = ctx.commits().await;
-    let from = decided(&ctx.stats);
-    let s0 = ctx.stats.snapshot();
-    let target = ctx.stats.completed.load(Ordering::SeqCst) + ids.len();
     let cpu0 = cpu();
     let t0 = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
-    for w in 0..ctx.workers {
-        let worker = ctx.worker(format!("bench-steady-{w}"));
-        let stats = ctx.stats.clone();
-        set.spawn(async move {
-            while stats.completed.load(Ordering::SeqCst) < target {
-                let busy = match worker.tick().await {
-                    Ok(b) => b,
-                    Err(e) => {
-                        eprintln!("bench: worker error: {e}");
-                        false
-                    }
-                };
-                if !busy && stats.completed.load(Ordering::SeqCst) < target {
-                    tokio::time::sleep(poll).await;
-                }
-            }
-        });
-    }
+    let workers = ctx.start_workers(poll)?;
     let submitted = submit_all(ctx, ids, Some(rate)).await?;
     let submit_wall = t0.elapsed();
-    while set.join_next().await.is_some() {}
+    let calls = workers.finish(ids.len() as u64, PHASE_TIMEOUT).await;
     let wall = t0.elapsed();
     let cpu1 = cpu();
-    let calls = ctx.stats.snapshot().since(&s0);
     let c1 = ctx.commits().await;
-    let lat = latencies(&ctx.stats, &submitted, from);
+    let lat = ctx.latencies(&submitted).await;
     eprintln!(
         "bench: steady: submitted {} in {:.2} s ({:.0}/s asked {:.0}/s)",
         ids.len(),
@@ -687,30 +446,28 @@ async fn shape(
     let mut nodes = 0usize;
     let mut outcomes = HashMap::new();
     let mut not_completed = 0;
-    let mut sample: Option<RunRecord> = None;
+    let mut sample: Option<WorkflowRun> = None;
     for id in ids {
         let Some(run) = db.run_for_session(&tenant, id).await? else {
             not_completed += 1;
             continue;
         };
-        if run.status != "completed" {
+        if run.status() != RunStatus::Completed {
             not_completed += 1;
         }
-        let state: RunState = serde_json::from_str(&run.state)?;
-        nodes += state.path.len();
-        *outcomes
-            .entry(
-                run.final_status
-                    .clone()
-                    .unwrap_or_else(|| run.status.clone()),
-            )
-            .or_insert(0) += 1;
+        nodes += run.state.path.len();
+        let label = run
+            .final_status()
+            .map_or(run.status().as_str(), |o| o.as_str());
+        *outcomes.entry(label.to_owned()).or_insert(0) += 1;
         if sample.is_none() {
             sample = Some(run);
         }
     }
     let run = sample.context("no run to read back")?;
-    let state: RunState = serde_json::from_str(&run.state)?;
+    let state = &run.state;
+    let state_text = serde_json::to_string(state)?;
+    let graph_text = serde_json::to_string(&run.graph)?;
     // The JSON work of one run: the worker parses the graph snapshot and the state once per
     // claim, and serialises the state (and the next work) after every step.
     let n = 2000u32;
@@ -722,15 +479,15 @@ async fn shape(
         Ok(t.elapsed().as_secs_f64() * 1e6 / f64::from(n))
     };
     let graph_us = time(&|| {
-        let _: Graph = serde_json::from_str(&run.graph_snapshot)?;
+        let _: verifa_domain::workflow::Graph = serde_json::from_str(&graph_text)?;
         Ok(())
     })?;
     let parse_us = time(&|| {
-        let _: RunState = serde_json::from_str(&run.state)?;
+        let _: verifa_domain::workflow::RunState = serde_json::from_str(&state_text)?;
         Ok(())
     })?;
     let write_us = time(&|| {
-        let _ = serde_json::to_string(&state)?;
+        let _ = serde_json::to_string(state)?;
         Ok(())
     })?;
     Ok(Shape {
@@ -739,8 +496,8 @@ async fn shape(
         outcomes,
         not_completed,
         json_us: (graph_us, parse_us, write_us),
-        state_bytes: run.state.len(),
-        graph_bytes: run.graph_snapshot.len(),
+        state_bytes: state_text.len(),
+        graph_bytes: graph_text.len(),
     })
 }
 
@@ -817,7 +574,8 @@ fn report(args: &Args, backend: &str, version: &str, shape: &Shape, phases: &[Me
     let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|");
     for p in phases {
         let node_execs = p.runs as f64 * nodes;
-        let w = p.calls.writes();
+        // A claim is one UPDATE, a commit one transaction.
+        let w = p.calls.claims + p.calls.idle_claims + p.calls.step_commits + p.calls.parks;
         let (all, per, rb) = match p.commits {
             Some((c, r)) => (
                 c.to_string(),
@@ -849,13 +607,13 @@ fn report(args: &Args, backend: &str, version: &str, shape: &Shape, phases: &[Me
     }
     let _ = writeln!(
         o,
-        "\nwrite txns are counted at the repository port by the bench (each claim_run is one UPDATE, \
-         each commit_run one transaction); pg_stat counts every transaction of the bench database, \
-         reads included (claim's read-back, get session, documents, …).\n"
+        "\nwrite txns are the workers' own counters (each claim is one UPDATE, each commit one \
+         transaction); pg_stat counts every transaction of the bench database, reads included \
+         (claim's read-back, get session, documents, …).\n"
     );
     let _ = writeln!(
         o,
-        "where the workers' time goes (store calls, wall time per call):\n"
+        "where the workers' time goes (their own counters; wall time):\n"
     );
     for p in phases {
         let total_worker = p.wall.as_secs_f64() * args.workers as f64;
@@ -866,26 +624,43 @@ fn report(args: &Args, backend: &str, version: &str, shape: &Shape, phases: &[Me
             "| call | count | per run | mean | share of worker time |"
         );
         let _ = writeln!(o, "|---|---:|---:|---:|---:|");
-        let mut in_store = 0.0;
-        for (i, (_, label, _)) in CALLS.iter().enumerate() {
-            let c = p.calls.count[i];
-            if c == 0 {
-                continue;
-            }
-            let secs = p.calls.nanos[i] as f64 / 1e9;
-            in_store += secs;
+        let c = &p.calls;
+        let rows: [(&str, u64, u64); 6] = [
+            ("claims that got a run", c.claims, 0),
+            ("claims that found nothing due", c.idle_claims, 0),
+            ("claims (time, both kinds)", 0, c.claim_nanos),
+            (
+                "step commits + parks",
+                c.step_commits + c.parks,
+                c.commit_nanos,
+            ),
+            ("reads (check inputs, session)", 0, c.read_nanos),
+            ("check executors", 0, c.check_nanos),
+        ];
+        let mut accounted = 0.0;
+        for (label, count, nanos) in rows {
+            let secs = nanos as f64 / 1e9;
+            accounted += secs;
+            let mean = if count > 0 && nanos > 0 {
+                ms(Duration::from_secs_f64(secs / count as f64))
+            } else {
+                "—".into()
+            };
+            let share = if nanos > 0 {
+                format!("{:.0}%", 100.0 * secs / total_worker)
+            } else {
+                "—".into()
+            };
             let _ = writeln!(
                 o,
-                "| {label} | {c} | {:.2} | {} | {:.0}% |",
-                c as f64 / runs,
-                ms(Duration::from_secs_f64(secs / c as f64)),
-                100.0 * secs / total_worker
+                "| {label} | {count} | {:.2} | {mean} | {share} |",
+                count as f64 / runs
             );
         }
         let _ = writeln!(
             o,
-            "| outside the store (engine, JSON, checks, scheduling, idle) | | | | {:.0}% |",
-            100.0 * (1.0 - in_store / total_worker)
+            "| elsewhere (engine, JSON, scheduling, idle polls) | | | | {:.0}% |",
+            100.0 * (1.0 - accounted / total_worker)
         );
         if let Some((proc_cores, machine)) = p.cpu {
             let _ = writeln!(
@@ -898,7 +673,7 @@ fn report(args: &Args, backend: &str, version: &str, shape: &Shape, phases: &[Me
     let (g, s, w) = shape.json_us;
     let steps = phases
         .first()
-        .map_or(0.0, |p| p.calls.count[2] as f64 / p.runs.max(1) as f64);
+        .map_or(0.0, |p| p.calls.step_commits as f64 / p.runs.max(1) as f64);
     let per_run = g + s + steps * w;
     let _ = writeln!(
         o,
@@ -996,15 +771,11 @@ async fn run(args: &Args, bench: &BenchDb) -> anyhow::Result<String> {
     .await?;
     eprintln!("bench: setup took {:.1} s", t.elapsed().as_secs_f64());
     let (burst_ids, steady_ids) = ids.split_at(args.sessions);
-    let stats = Arc::new(Stats::default());
     let ctx = Ctx {
         services: services.clone(),
         caller: caller.clone(),
-        repo: Arc::new(Counted {
-            inner: Arc::new(db.clone()),
-            stats: stats.clone(),
-        }),
-        stats,
+        ports: verifa_server::compose::ports(&settings, &db, Arc::new(SystemClock))?,
+        db: db.clone(),
         executor: ExecutorSettings {
             retry_backoff: settings
                 .runs

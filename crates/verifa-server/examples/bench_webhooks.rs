@@ -8,15 +8,15 @@
 //!
 //! * **burst**: N sessions are created while no dispatcher runs (each `sessions.create`
 //!   appends `session.created` to the outbox in the same transaction; the instant `create`
-//!   returned is the event's commit time). Then D dispatcher loops (the production
-//!   [`Dispatcher::run`], as `verifa serve` starts them) drain the outbox: deliveries/s from the
-//!   dispatchers' start to the last arrival.
+//!   returned is the event's commit time). Then D dispatcher loops (the production loops that
+//!   `verifa serve` starts, [`verifa_server::background::spawn_webhook_dispatchers`]) drain the
+//!   outbox: deliveries/s from the dispatchers' start to the last arrival.
 //! * **steady**: D dispatcher loops run while sessions are created at R/s for S seconds:
 //!   delay = arrival at the receiver − commit of the session, p50/p99/max.
 //!
-//! The dispatchers use the production [`WebhookService`] (same settings, cipher and reqwest
-//! transport as the application) over a store wrapper that counts and times every store call,
-//! and a transport wrapper that times the HTTP attempts: that profile says where the time goes.
+//! The dispatchers are the application's own (its [`verifa_app::webhooks::WebhookService`], settings, cipher, database
+//! adapter and reqwest transport); the profile of where their time goes comes from their own
+//! counters ([`DispatcherStats`]).
 //! Settings can be changed as in `verifa serve` with `--set WEBHOOKS__POLL_INTERVAL_MS=100`
 //! (also `WEBHOOKS__BATCH_SIZE`, `WEBHOOKS__WORKERS` = default `--dispatchers`, …).
 //!
@@ -30,32 +30,21 @@
 #![allow(clippy::print_stdout)]
 
 use anyhow::{Context as _, anyhow, bail};
-use async_trait::async_trait;
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use clap::Parser;
 use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use verifa_app::api_keys::Caller;
-use verifa_app::clock::SystemClock;
 use verifa_app::sessions::NewSession;
-use verifa_app::webhooks::{NewEndpoint, WebhookService};
-use verifa_domain::pagination::{Page, PageRequest};
-use verifa_domain::tenancy::Tenant;
+use verifa_app::webhooks::{DispatcherStats, DispatcherStatsSnapshot, NewEndpoint};
 use verifa_http::Services;
-use verifa_ports::RepoError;
-use verifa_ports::webhook_store::{
-    AttemptRecord, DeliveryFilter, DeliveryRecord, EndpointRecord, FinishOutcome, OutboxEvent,
-    WebhookStore,
-};
-use verifa_ports::webhooks::{WebhookRequest, WebhookResponse, WebhookTransport};
+use verifa_server::background::{Spawned, spawn_webhook_dispatchers};
 use verifa_server::compose::{build_application, connect};
 use verifa_server::settings::Settings;
 
@@ -99,280 +88,6 @@ struct Args {
     /// Keep the bench database (Postgres) or file (SQLite).
     #[arg(long)]
     keep: bool,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Counting, timing store and transport wrappers.
-
-const CALLS: [(&str, bool); 10] = [
-    ("fan_out_cursor", false),
-    ("outbox_after", false),
-    ("enabled_endpoints", false),
-    ("commit_fan_out (moved the cursor)", true),
-    ("commit_fan_out (lost the race)", true),
-    ("claim_due (got deliveries)", true),
-    ("claim_due (nothing due)", true),
-    ("endpoints_by_ids", false),
-    ("finish_attempts (one transaction per batch)", true),
-    ("other", false),
-];
-const N: usize = CALLS.len();
-const CURSOR: usize = 0;
-const OUTBOX: usize = 1;
-const ENABLED: usize = 2;
-const FAN_OUT_WON: usize = 3;
-const FAN_OUT_LOST: usize = 4;
-const CLAIM_WON: usize = 5;
-const CLAIM_EMPTY: usize = 6;
-const ENDPOINT: usize = 7;
-const FINISH: usize = 8;
-const OTHER: usize = 9;
-
-#[derive(Default)]
-struct Stats {
-    count: [AtomicU64; N],
-    nanos: [AtomicU64; N],
-    /// HTTP attempts through the transport.
-    sends: AtomicU64,
-    send_nanos: AtomicU64,
-    /// Deliveries created by winning fan-outs.
-    fanned_out: AtomicU64,
-    /// Dispatcher loop steps that found nothing to do and slept the poll interval.
-    idle_sleeps: AtomicU64,
-    /// Loop steps in all.
-    steps: AtomicU64,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Snapshot {
-    count: [u64; N],
-    nanos: [u64; N],
-    sends: u64,
-    send_nanos: u64,
-    fanned_out: u64,
-    idle_sleeps: u64,
-    steps: u64,
-}
-
-fn nanos_since(t: Instant) -> u64 {
-    u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
-impl Stats {
-    fn record(&self, i: usize, started: Instant) {
-        self.count[i].fetch_add(1, Ordering::Relaxed);
-        self.nanos[i].fetch_add(nanos_since(started), Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        let mut s = Snapshot::default();
-        for i in 0..N {
-            s.count[i] = self.count[i].load(Ordering::Relaxed);
-            s.nanos[i] = self.nanos[i].load(Ordering::Relaxed);
-        }
-        s.sends = self.sends.load(Ordering::Relaxed);
-        s.send_nanos = self.send_nanos.load(Ordering::Relaxed);
-        s.fanned_out = self.fanned_out.load(Ordering::Relaxed);
-        s.idle_sleeps = self.idle_sleeps.load(Ordering::Relaxed);
-        s.steps = self.steps.load(Ordering::Relaxed);
-        s
-    }
-}
-
-impl Snapshot {
-    fn since(&self, b: &Snapshot) -> Snapshot {
-        let mut d = Snapshot::default();
-        for i in 0..N {
-            d.count[i] = self.count[i] - b.count[i];
-            d.nanos[i] = self.nanos[i] - b.nanos[i];
-        }
-        d.sends = self.sends - b.sends;
-        d.send_nanos = self.send_nanos - b.send_nanos;
-        d.fanned_out = self.fanned_out - b.fanned_out;
-        d.idle_sleeps = self.idle_sleeps - b.idle_sleeps;
-        d.steps = self.steps - b.steps;
-        d
-    }
-
-    /// Write statements/transactions: fan-out commits, claims (one UPDATE each), attempt
-    /// records.
-    fn writes(&self) -> u64 {
-        CALLS
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, w))| *w)
-            .map(|(i, _)| self.count[i])
-            .sum()
-    }
-}
-
-struct Counted {
-    inner: Arc<dyn WebhookStore>,
-    stats: Arc<Stats>,
-}
-
-impl Counted {
-    async fn timed<T>(&self, i: usize, f: impl Future<Output = T>) -> T {
-        let t = Instant::now();
-        let r = f.await;
-        self.stats.record(i, t);
-        r
-    }
-}
-
-#[async_trait]
-impl WebhookStore for Counted {
-    async fn insert_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError> {
-        self.timed(OTHER, self.inner.insert_endpoint(endpoint))
-            .await
-    }
-
-    async fn get_endpoint(&self, tenant: &Tenant, id: &str) -> Result<EndpointRecord, RepoError> {
-        self.timed(OTHER, self.inner.get_endpoint(tenant, id)).await
-    }
-
-    async fn endpoints_by_ids(&self, ids: &[String]) -> Result<Vec<EndpointRecord>, RepoError> {
-        self.timed(ENDPOINT, self.inner.endpoints_by_ids(ids)).await
-    }
-
-    async fn list_endpoints(
-        &self,
-        tenant: &Tenant,
-        page: PageRequest,
-    ) -> Result<Page<EndpointRecord>, RepoError> {
-        self.timed(OTHER, self.inner.list_endpoints(tenant, page))
-            .await
-    }
-
-    async fn enabled_endpoints(&self, tenant: &Tenant) -> Result<Vec<EndpointRecord>, RepoError> {
-        self.timed(ENABLED, self.inner.enabled_endpoints(tenant))
-            .await
-    }
-
-    async fn update_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError> {
-        self.timed(OTHER, self.inner.update_endpoint(endpoint))
-            .await
-    }
-
-    async fn delete_endpoint(&self, tenant: &Tenant, id: &str) -> Result<(), RepoError> {
-        self.timed(OTHER, self.inner.delete_endpoint(tenant, id))
-            .await
-    }
-
-    async fn fan_out_cursor(&self) -> Result<i64, RepoError> {
-        self.timed(CURSOR, self.inner.fan_out_cursor()).await
-    }
-
-    async fn outbox_after(&self, after: i64, limit: u64) -> Result<Vec<OutboxEvent>, RepoError> {
-        self.timed(OUTBOX, self.inner.outbox_after(after, limit))
-            .await
-    }
-
-    async fn commit_fan_out(
-        &self,
-        from_seq: i64,
-        to_seq: i64,
-        deliveries: &[DeliveryRecord],
-        now: DateTime<Utc>,
-    ) -> Result<bool, RepoError> {
-        let t = Instant::now();
-        let r = self
-            .inner
-            .commit_fan_out(from_seq, to_seq, deliveries, now)
-            .await;
-        if matches!(r, Ok(true)) {
-            self.stats.record(FAN_OUT_WON, t);
-            let n = u64::try_from(deliveries.len()).unwrap_or(u64::MAX);
-            self.stats.fanned_out.fetch_add(n, Ordering::Relaxed);
-        } else {
-            self.stats.record(FAN_OUT_LOST, t);
-        }
-        r
-    }
-
-    async fn insert_delivery(&self, delivery: &DeliveryRecord) -> Result<(), RepoError> {
-        self.timed(OTHER, self.inner.insert_delivery(delivery))
-            .await
-    }
-
-    async fn get_delivery(&self, tenant: &Tenant, id: &str) -> Result<DeliveryRecord, RepoError> {
-        self.timed(OTHER, self.inner.get_delivery(tenant, id)).await
-    }
-
-    async fn list_deliveries(
-        &self,
-        tenant: &Tenant,
-        endpoint_id: &str,
-        filter: &DeliveryFilter,
-        page: PageRequest,
-    ) -> Result<Page<DeliveryRecord>, RepoError> {
-        self.timed(
-            OTHER,
-            self.inner
-                .list_deliveries(tenant, endpoint_id, filter, page),
-        )
-        .await
-    }
-
-    async fn claim_due(
-        &self,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<DeliveryRecord>, RepoError> {
-        let t = Instant::now();
-        let r = self.inner.claim_due(owner, now, lease_until, limit).await;
-        self.stats.record(
-            if matches!(&r, Ok(v) if !v.is_empty()) {
-                CLAIM_WON
-            } else {
-                CLAIM_EMPTY
-            },
-            t,
-        );
-        r
-    }
-
-    async fn finish_attempts(
-        &self,
-        attempts: &[AttemptRecord],
-        breaker_threshold: u32,
-    ) -> Result<Vec<FinishOutcome>, RepoError> {
-        self.timed(
-            FINISH,
-            self.inner.finish_attempts(attempts, breaker_threshold),
-        )
-        .await
-    }
-
-    async fn requeue_failed(
-        &self,
-        tenant: &Tenant,
-        id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<DeliveryRecord, RepoError> {
-        self.timed(OTHER, self.inner.requeue_failed(tenant, id, now))
-            .await
-    }
-}
-
-struct TimedTransport {
-    inner: Arc<dyn WebhookTransport>,
-    stats: Arc<Stats>,
-}
-
-#[async_trait]
-impl WebhookTransport for TimedTransport {
-    async fn send(&self, request: &WebhookRequest) -> WebhookResponse {
-        let t = Instant::now();
-        let r = self.inner.send(request).await;
-        self.stats.sends.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .send_nanos
-            .fetch_add(nanos_since(t), Ordering::Relaxed);
-        r
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,8 +167,6 @@ async fn pg_version(url: &str) -> String {
 struct Ctx {
     services: Arc<Services>,
     caller: Arc<Caller>,
-    webhooks: Arc<WebhookService>,
-    stats: Arc<Stats>,
     arrivals: Arc<Arrivals>,
     dispatchers: usize,
     creators: usize,
@@ -495,40 +208,36 @@ async fn create_sessions(
     Ok(all)
 }
 
-/// Starts D production dispatcher loops that end when `stop` turns true.
-fn spawn_dispatchers(
-    ctx: &Ctx,
-    phase: &str,
-    stop: &watch::Receiver<bool>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    (0..ctx.dispatchers)
-        .map(|i| {
-            let dispatcher = ctx.webhooks.dispatcher(format!("bench-{phase}-{i}"));
-            let stop = stop.clone();
-            let stats = ctx.stats.clone();
-            tokio::spawn(async move {
-                dispatcher
-                    .run(move |delay| {
-                        let mut stop = stop.clone();
-                        let stats = stats.clone();
-                        async move {
-                            stats.steps.fetch_add(1, Ordering::Relaxed);
-                            if !delay.is_zero() {
-                                stats.idle_sleeps.fetch_add(1, Ordering::Relaxed);
-                            }
-                            let stopped = tokio::select! {
-                                () = tokio::time::sleep(delay) => false,
-                                () = async {
-                                    let _ = stop.wait_for(|s| *s).await;
-                                } => true,
-                            };
-                            stopped || *stop.borrow()
-                        }
-                    })
-                    .await;
+/// The dispatcher loops of one phase, as `verifa serve` starts them.
+struct Loops {
+    stop: watch::Sender<bool>,
+    spawned: Spawned<DispatcherStats>,
+}
+
+impl Loops {
+    fn start(ctx: &Ctx) -> Self {
+        let (stop, stop_rx) = watch::channel(false);
+        let spawned = spawn_webhook_dispatchers(&ctx.services, ctx.dispatchers, &stop_rx);
+        Self { stop, spawned }
+    }
+
+    fn snapshot(&self) -> DispatcherStatsSnapshot {
+        self.spawned
+            .stats
+            .iter()
+            .fold(DispatcherStatsSnapshot::default(), |a, s| {
+                a.plus(s.snapshot())
             })
-        })
-        .collect()
+    }
+
+    async fn stop(self) -> DispatcherStatsSnapshot {
+        let _ = self.stop.send(true);
+        let totals = self.snapshot();
+        for h in self.spawned.handles {
+            let _ = h.await;
+        }
+        totals
+    }
 }
 
 /// Waits (bounded) until every session of `created` has arrived at least once.
@@ -552,7 +261,7 @@ struct Measured {
     /// Dispatchers' start (burst) or first creation (steady) to the last arrival.
     wall: Duration,
     delays: Vec<Duration>,
-    calls: Snapshot,
+    calls: DispatcherStatsSnapshot,
     cpu: Option<(f64, f64)>,
     /// How long creating the events took (burst: before the dispatchers started).
     create_wall: Duration,
@@ -598,22 +307,16 @@ async fn burst(ctx: &Ctx, n: usize, cores: f64) -> anyhow::Result<Measured> {
         n as f64 / create_wall.as_secs_f64(),
         ctx.dispatchers
     );
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let s0 = ctx.stats.snapshot();
     let cpu0 = cpu();
     let t0 = Instant::now();
-    let loops = spawn_dispatchers(ctx, "burst", &stop_rx);
+    let loops = Loops::start(ctx);
     let complete = wait_delivered(ctx, &created, base).await;
     let waited = t0.elapsed();
     let cpu1 = cpu();
-    let _ = stop_tx.send(true);
-    for l in loops {
-        let _ = l.await;
-    }
+    let calls = loops.stop().await;
     if !complete {
         eprintln!("bench: burst: gave up waiting after {:?}", ctx.timeout);
     }
-    let calls = ctx.stats.snapshot().since(&s0);
     let (v, delivered, duplicates, last) = delays(&ctx.arrivals, &created);
     let wall = last.map_or(waited, |l| l.saturating_duration_since(t0));
     Ok(Measured {
@@ -632,11 +335,10 @@ async fn burst(ctx: &Ctx, n: usize, cores: f64) -> anyhow::Result<Measured> {
 async fn steady(ctx: &Ctx, rate: f64, seconds: f64, cores: f64) -> anyhow::Result<Measured> {
     let n = ((rate * seconds).round() as usize).max(1);
     let base = ctx.arrivals.count.load(Ordering::SeqCst);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let loops = spawn_dispatchers(ctx, "steady", &stop_rx);
+    let loops = Loops::start(ctx);
     // Let the loops reach their idle poll, as on a quiet server.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let s0 = ctx.stats.snapshot();
+    let s0 = loops.snapshot();
     let cpu0 = cpu();
     let t0 = Instant::now();
     let created = create_sessions(ctx, n, Some(rate)).await;
@@ -647,10 +349,7 @@ async fn steady(ctx: &Ctx, rate: f64, seconds: f64, cores: f64) -> anyhow::Resul
     };
     let waited = t0.elapsed();
     let cpu1 = cpu();
-    let _ = stop_tx.send(true);
-    for l in loops {
-        let _ = l.await;
-    }
+    let calls = loops.stop().await.since(s0);
     let created = created?;
     if !complete {
         eprintln!("bench: steady: gave up waiting after {:?}", ctx.timeout);
@@ -660,7 +359,6 @@ async fn steady(ctx: &Ctx, rate: f64, seconds: f64, cores: f64) -> anyhow::Resul
         create_wall.as_secs_f64(),
         n as f64 / create_wall.as_secs_f64()
     );
-    let calls = ctx.stats.snapshot().since(&s0);
     let (v, delivered, duplicates, last) = delays(&ctx.arrivals, &created);
     let wall = last.map_or(waited, |l| l.saturating_duration_since(t0));
     Ok(Measured {
@@ -732,53 +430,41 @@ fn report(setup: &Setup, phases: &[Measured]) -> String {
         let per = p.delivered.max(1) as f64;
         let total = p.wall.as_secs_f64() * setup.dispatchers as f64;
         let _ = writeln!(o, "{} — where the dispatchers' time goes:\n", p.name);
+        let store = d.store_nanos as f64 / 1e9;
+        let send = d.send_nanos as f64 / 1e9;
+        let writes = d.claims + d.attempt_batches + d.fan_out_commits;
+        let _ = writeln!(o, "| part | share of dispatcher time |");
+        let _ = writeln!(o, "|---|---:|");
         let _ = writeln!(
             o,
-            "| call | count | per delivery | mean | share of dispatcher time |"
+            "| store calls (fan-out, claims, recording attempts) | {:.0}% |",
+            100.0 * store / total
         );
-        let _ = writeln!(o, "|---|---:|---:|---:|---:|");
-        let mut busy = 0.0;
-        for (i, (label, _)) in CALLS.iter().enumerate() {
-            let c = d.count[i];
-            if c == 0 {
-                continue;
-            }
-            let secs = d.nanos[i] as f64 / 1e9;
-            busy += secs;
-            let _ = writeln!(
-                o,
-                "| store: {label} | {c} | {:.2} | {} | {:.0}% |",
-                c as f64 / per,
-                ms(Duration::from_secs_f64(secs / c as f64)),
-                100.0 * secs / total
-            );
-        }
-        if d.sends > 0 {
-            // A batch's attempts run concurrently, so their summed time is no share of the wall.
-            let secs = d.send_nanos as f64 / 1e9;
-            let _ = writeln!(
-                o,
-                "| HTTP attempt (reqwest → local receiver; a batch's attempts run concurrently) | {} | {:.2} | {} | — |",
-                d.sends,
-                d.sends as f64 / per,
-                ms(Duration::from_secs_f64(secs / d.sends as f64)),
-            );
-        }
         let _ = writeln!(
             o,
-            "| outside the store (concurrent HTTP attempts, payloads, signing, scheduling, idle sleeps) | | | | {:.0}% |",
-            100.0 * (1.0 - busy / total).max(0.0)
+            "| sending batches (signing + HTTP to the local receiver, concurrent within a batch) | {:.0}% |",
+            100.0 * send / total
+        );
+        let _ = writeln!(
+            o,
+            "| elsewhere (payloads, scheduling, idle sleeps) | {:.0}% |",
+            100.0 * (1.0 - (store + send) / total).max(0.0_f64)
         );
         let _ = writeln!(
             o,
             "\nloop steps {}, of which idle (slept the {} ms poll interval) {}; deliveries fanned out {}; \
-             write statements/transactions {} ({:.2} per delivery: claims + attempt records + fan-out commits)",
+             attempts {} ({} delivered); write statements/transactions {writes} ({:.2} per delivery: \
+             {} claims + {} attempt batches + {} fan-out commits)",
             d.steps,
             setup.poll_ms,
-            d.idle_sleeps,
+            d.idle_steps,
             d.fanned_out,
-            d.writes(),
-            d.writes() as f64 / per
+            d.attempts,
+            d.delivered,
+            writes as f64 / per,
+            d.claims,
+            d.attempt_batches,
+            d.fan_out_commits
         );
         if let Some((proc_cores, machine)) = p.cpu {
             let _ = writeln!(
@@ -876,36 +562,17 @@ async fn run(args: &Args, bench: &BenchDb) -> anyhow::Result<String> {
         .await
         .map_err(|e| anyhow!("create endpoint: {e}"))?;
 
-    // The production service and transport, over counting wrappers.
-    let stats = Arc::new(Stats::default());
-    let transport = verifa_adapters_webhooks::HttpTransport::new()
-        .map_err(|e| anyhow!("HTTP transport: {e}"))?;
-    let webhooks = Arc::new(WebhookService::new(
-        Arc::new(Counted {
-            inner: Arc::new(db.clone()),
-            stats: stats.clone(),
-        }),
-        Arc::new(TimedTransport {
-            inner: Arc::new(transport),
-            stats: stats.clone(),
-        }),
-        Arc::new(SystemClock),
-        Arc::new(verifa_server::compose::cipher(&settings)?),
-        services.webhooks.settings().clone(),
-    ));
     let setup = Setup {
         backend: bench.backend,
         version,
         dispatchers,
-        poll_ms: webhooks.settings().poll_interval.as_millis(),
-        batch: webhooks.settings().batch_size,
+        poll_ms: services.webhooks.settings().poll_interval.as_millis(),
+        batch: services.webhooks.settings().batch_size,
         pool: settings.database.max_connections,
     };
     let ctx = Ctx {
         services: services.clone(),
         caller,
-        webhooks,
-        stats,
         arrivals: arrivals.clone(),
         dispatchers,
         creators: args.creators,

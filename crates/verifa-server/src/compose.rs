@@ -5,14 +5,14 @@ use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
 use verifa_adapters_db::{Database, PoolSettings};
-use verifa_app::api_keys::{ApiKeyService, ApiVersions};
+use verifa_app::api_keys::ApiVersions;
 use verifa_app::clock::SystemClock;
-use verifa_app::idempotency::{IdempotencyService, IdempotencySettings};
-use verifa_app::organizations::OrganizationService;
+use verifa_app::idempotency::IdempotencySettings;
 use verifa_app::rate_limit::FixedWindowLimiter;
 use verifa_app::runs::{RunWorker, WorkerSettings};
-use verifa_app::sessions::{SessionService, SessionSettings};
-use verifa_app::workflows::{Simulator, WorkflowService};
+use verifa_app::sessions::SessionSettings;
+use verifa_app::workflows::Simulator;
+use verifa_app::{Ports, ServiceSettings};
 use verifa_domain::workflow::ExecutorSettings;
 use verifa_domain::workflow::{PolicyCatalog, SimulatedCheck};
 use verifa_http::metrics::Metrics;
@@ -69,6 +69,32 @@ pub fn cipher(settings: &Settings) -> anyhow::Result<verifa_app::crypto::Cipher>
         .context("security.encryption_key must be set (32 bytes, base64) in production")
 }
 
+/// The ports over a connected store: the database for every store port, the configured document
+/// storage, the webhook HTTP transport (SSRF-guarded), an in-process rate limiter and `clock`.
+pub fn ports(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<Ports> {
+    let store = Arc::new(db.clone());
+    Ok(Ports {
+        organizations: store.clone(),
+        api_keys: store.clone(),
+        idempotency: store.clone(),
+        sessions: store.clone(),
+        session_documents: store.clone(),
+        session_events: store.clone(),
+        runs: store.clone(),
+        workflows: store.clone(),
+        workflow_drafts: store.clone(),
+        workflow_analytics: store.clone(),
+        webhook_endpoints: store.clone(),
+        webhook_deliveries: store.clone(),
+        webhook_outbox: store.clone(),
+        documents: document_storage(settings)?,
+        transport: webhook_transport(),
+        health: store,
+        rate_limiter: Arc::new(FixedWindowLimiter::new(60)),
+        clock,
+    })
+}
+
 /// A run worker over the store with the built-in executors (live) and the sandbox executors.
 pub fn run_worker(
     settings: &Settings,
@@ -85,11 +111,10 @@ pub fn run_worker(
             .collect(),
     };
     Ok(RunWorker::new(
-        Arc::new(db.clone()),
+        &ports(settings, db, clock)?,
         check_registry(db, settings),
         verifa_adapters_checks::sandbox_hybrid_registry(check_deps(db, settings)),
         cipher(settings)?,
-        clock,
         WorkerSettings {
             owner,
             lease: chrono::Duration::seconds(settings.runs.lease_secs),
@@ -98,80 +123,56 @@ pub fn run_worker(
     ))
 }
 
-/// Builds the services over a store.
-pub fn build_services(
+/// The use cases' settings from the configuration (`clock` drives the dry-run sandbox values).
+pub fn service_settings(
     settings: &Settings,
-    db: &Database,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<Arc<Services>> {
-    let store = Arc::new(db.clone());
-    let versions = ApiVersions {
-        current: settings.api.current_version.clone(),
-        known: settings.api.known_versions.clone(),
-    };
-    let api_keys = Arc::new(ApiKeyService::new(store.clone(), clock.clone(), versions));
-    let organizations = Arc::new(OrganizationService::new(
-        store.clone(),
-        api_keys.clone(),
-        clock.clone(),
-    ));
-    let idempotency = Arc::new(IdempotencyService::new(
-        store.clone(),
-        clock.clone(),
-        IdempotencySettings {
-            ttl: chrono::Duration::hours(settings.idempotency.ttl_hours),
-            lock: chrono::Duration::seconds(settings.idempotency.lock_seconds),
-        },
-    ));
+) -> anyhow::Result<ServiceSettings> {
     let catalog = Arc::new(PolicyCatalog {
         policies: verifa_adapters_checks::specs::all()
             .into_iter()
             .map(|s| (s.name.clone(), s))
             .collect(),
     });
-    let sim_clock = clock.clone();
     let simulator: Simulator = Arc::new(move |policy: &str, config: &serde_json::Value| {
         let outcome =
-            verifa_adapters_checks::sandbox_outcome(policy, config, sim_clock.now().date_naive());
+            verifa_adapters_checks::sandbox_outcome(policy, config, clock.now().date_naive());
         SimulatedCheck {
             status: outcome.status,
             output: outcome.output,
         }
     });
-    let workflows = Arc::new(WorkflowService::new(
-        store.clone(),
-        clock.clone(),
-        catalog,
-        simulator,
-    ));
-    let webhooks = Arc::new(webhook_service(
-        settings,
-        store.clone(),
-        clock.clone(),
-        cipher(settings)?,
-    ));
-    let sessions = Arc::new(SessionService::new(
-        store.clone(),
-        store.clone(),
-        document_storage(settings)?,
-        cipher(settings)?,
-        clock.clone(),
-        SessionSettings {
+    Ok(ServiceSettings {
+        versions: ApiVersions {
+            current: settings.api.current_version.clone(),
+            known: settings.api.known_versions.clone(),
+        },
+        idempotency: IdempotencySettings {
+            ttl: chrono::Duration::hours(settings.idempotency.ttl_hours),
+            lock: chrono::Duration::seconds(settings.idempotency.lock_seconds),
+        },
+        sessions: SessionSettings {
             public_url: settings.server.public_url.clone(),
             capture_ttl: chrono::Duration::minutes(settings.sessions.capture_ttl_minutes),
         },
-    ));
-    Ok(Arc::new(Services {
-        api_keys,
-        workflows,
-        sessions,
-        webhooks,
-        organizations,
-        idempotency,
-        health: store,
-        rate_limiter: Arc::new(FixedWindowLimiter::new(60)),
-        clock,
-    }))
+        webhooks: webhook_settings(settings),
+        catalog,
+        simulator,
+        cipher: cipher(settings)?,
+    })
+}
+
+/// Builds the services over a store.
+pub fn build_services(
+    settings: &Settings,
+    db: &Database,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<Services>> {
+    let ports = ports(settings, db, clock.clone())?;
+    Ok(Arc::new(Services::new(
+        &ports,
+        service_settings(settings, clock)?,
+    )))
 }
 
 /// HTTP settings from the configuration.
@@ -268,35 +269,26 @@ impl verifa_ports::webhooks::WebhookTransport for UnavailableTransport {
     }
 }
 
-/// The webhook service: the database store, the reqwest transport (SSRF-guarded) and the
-/// at-rest cipher ([`cipher`]).
-pub fn webhook_service(
-    settings: &Settings,
-    store: Arc<Database>,
-    clock: Arc<dyn Clock>,
-    cipher: verifa_app::crypto::Cipher,
-) -> verifa_app::webhooks::WebhookService {
-    let transport: Arc<dyn verifa_ports::webhooks::WebhookTransport> =
-        match verifa_adapters_webhooks::HttpTransport::new() {
-            Ok(t) => Arc::new(t),
-            Err(e) => {
-                tracing::error!(error = %e, "webhook HTTP transport could not be built; deliveries will fail");
-                Arc::new(UnavailableTransport)
-            }
-        };
+/// The webhook HTTP transport (reqwest, rustls; DNS-pinned SSRF guard, no redirects).
+pub fn webhook_transport() -> Arc<dyn verifa_ports::webhooks::WebhookTransport> {
+    match verifa_adapters_webhooks::HttpTransport::new() {
+        Ok(t) => Arc::new(t),
+        Err(e) => {
+            tracing::error!(error = %e, "webhook HTTP transport could not be built; deliveries will fail");
+            Arc::new(UnavailableTransport)
+        }
+    }
+}
+
+/// Webhook delivery settings from `[webhooks]`.
+pub fn webhook_settings(settings: &Settings) -> verifa_app::webhooks::WebhookSettings {
     let w = &settings.webhooks;
-    verifa_app::webhooks::WebhookService::new(
-        store,
-        transport,
-        clock,
-        Arc::new(cipher),
-        verifa_app::webhooks::WebhookSettings {
-            allow_private_networks: w.allow_private_networks,
-            known_api_versions: settings.api.known_versions.clone(),
-            lease: chrono::Duration::seconds(w.lease_secs),
-            batch_size: w.batch_size,
-            poll_interval: Duration::from_millis(w.poll_interval_ms),
-            gap_grace: chrono::Duration::seconds(10),
-        },
-    )
+    verifa_app::webhooks::WebhookSettings {
+        allow_private_networks: w.allow_private_networks,
+        known_api_versions: settings.api.known_versions.clone(),
+        lease: chrono::Duration::seconds(w.lease_secs),
+        batch_size: w.batch_size,
+        poll_interval: Duration::from_millis(w.poll_interval_ms),
+        gap_grace: chrono::Duration::seconds(10),
+    }
 }

@@ -6,7 +6,7 @@ mod duplicates;
 mod health;
 mod idempotency;
 mod organizations;
-mod run_step;
+mod runs;
 mod sessions;
 mod watchlists;
 mod webhooks;

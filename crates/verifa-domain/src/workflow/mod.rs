@@ -17,6 +17,7 @@ pub mod rollout;
 pub mod schema;
 pub mod steps;
 pub mod validate;
+pub mod versioning;
 
 pub use canonical::canonical_json;
 pub use catalog::{PolicyCatalog, PolicySpec};
@@ -38,3 +39,4 @@ pub use parse::parse_definition;
 pub use rollout::{RolloutEntry, assign, bucket, normalize, validate_rollout, with_new_version};
 pub use steps::steps_to_graph;
 pub use validate::{MAX_NODES, Validation, validate};
+pub use versioning::{DraftStatus, VersionSource};

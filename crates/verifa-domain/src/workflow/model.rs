@@ -19,6 +19,25 @@ pub enum Format {
     Steps,
 }
 
+impl Format {
+    /// Wire name (`graph`, `steps`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Graph => "graph",
+            Format::Steps => "steps",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "graph" => Some(Format::Graph),
+            "steps" => Some(Format::Steps),
+            _ => None,
+        }
+    }
+}
+
 /// A parsed workflow definition. For `steps` definitions `graph` is the normalised graph.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Definition {

@@ -2,6 +2,7 @@
 //! shut down gracefully on SIGINT/SIGTERM (stop accepting, finish in-flight requests within the
 //! grace period, stop workers).
 
+use crate::background;
 use crate::commands::print_keys;
 use crate::compose::{build_application, connect};
 use crate::settings::Settings;
@@ -44,16 +45,21 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(%addr, environment = settings.run_environment().as_str(), "listening");
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let sweeper = tokio::spawn(sweep_idempotency_keys(
+    let sweeper = tokio::spawn(background::sweep_idempotency_keys(
         app.services.clone(),
         Duration::from_secs(settings.idempotency.sweep_interval_secs.max(1)),
         stop_rx.clone(),
     ));
 
     let webhook_workers =
-        spawn_webhook_dispatchers(&app.services, settings.webhooks.workers, &stop_rx);
-    let run_workers = spawn_run_workers(&settings, &app.db, &stop_rx)?;
-    let expirer = tokio::spawn(expire_stale_sessions(app.services.clone(), stop_rx.clone()));
+        background::spawn_webhook_dispatchers(&app.services, settings.webhooks.workers, &stop_rx)
+            .handles;
+    let run_workers =
+        background::spawn_configured_run_workers(&settings, &app.db, &stop_rx)?.handles;
+    let expirer = tokio::spawn(background::expire_stale_sessions(
+        app.services.clone(),
+        stop_rx.clone(),
+    ));
 
     let mut serve_stop = stop_rx.clone();
     let server = axum::serve(
@@ -96,116 +102,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     app.db.close().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Expires sessions whose capture link lapsed (every 30 s).
-async fn expire_stale_sessions(
-    services: std::sync::Arc<verifa_http::Services>,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        match services.sessions.expire_stale(chrono::Utc::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(expired = n, "expired sessions whose capture link lapsed"),
-            Err(e) => tracing::warn!(error = %e, "session expiry sweep failed"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(30)) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-    }
-}
-
-async fn sweep_idempotency_keys(
-    services: std::sync::Arc<verifa_http::Services>,
-    every: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        match services.idempotency.sweep().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "swept expired idempotency keys"),
-            Err(e) => tracing::warn!(error = %e, "idempotency sweep failed"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(every) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-    }
-}
-
-/// Starts the workflow run workers: each claims runnable runs with a lease and drives them.
-fn spawn_run_workers(
-    settings: &Settings,
-    db: &verifa_adapters_db::Database,
-    stop: &watch::Receiver<bool>,
-) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let process = uuid::Uuid::new_v4().simple().to_string();
-    let idle = Duration::from_millis(settings.runs.poll_interval_ms);
-    (0..settings.runs.workers.max(1))
-        .map(|i| {
-            let worker = crate::compose::run_worker(
-                settings,
-                db,
-                std::sync::Arc::new(verifa_app::clock::SystemClock),
-                format!("run-{process}-{i}"),
-            )?;
-            let mut stop = stop.clone();
-            Ok(tokio::spawn(async move {
-                loop {
-                    if *stop.borrow() {
-                        return;
-                    }
-                    let busy = match worker.tick().await {
-                        Ok(busy) => busy,
-                        Err(e) => {
-                            tracing::error!(error = %e, "run worker step failed");
-                            false
-                        }
-                    };
-                    if !busy {
-                        tokio::select! {
-                            () = tokio::time::sleep(idle) => {}
-                            _ = stop.wait_for(|s| *s) => return,
-                        }
-                    }
-                }
-            }))
-        })
-        .collect()
-}
-
-/// Starts `workers` webhook dispatcher loops (fan-out + delivery) that end on the stop signal.
-fn spawn_webhook_dispatchers(
-    services: &std::sync::Arc<verifa_http::Services>,
-    workers: usize,
-    stop: &watch::Receiver<bool>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let process = uuid::Uuid::new_v4().simple().to_string();
-    (0..workers.max(1))
-        .map(|i| {
-            let dispatcher = services
-                .webhooks
-                .dispatcher(format!("{process}-{}-{i}", std::process::id()));
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                dispatcher
-                    .run(move |delay| {
-                        let mut stop = stop.clone();
-                        async move {
-                            let stopped = tokio::select! {
-                                () = tokio::time::sleep(delay) => false,
-                                () = async {
-                                    let _ = stop.wait_for(|s| *s).await;
-                                } => true,
-                            };
-                            stopped || *stop.borrow()
-                        }
-                    })
-                    .await;
-            })
-        })
-        .collect()
 }
 
 async fn shutdown_signal() {

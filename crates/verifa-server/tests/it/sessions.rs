@@ -1062,8 +1062,9 @@ both_backends!(
 async fn run_commits_are_fenced(db: TestDatabase) {
     use chrono::{Duration, Utc};
     use verifa_domain::tenancy::{Environment, Tenant};
+    use verifa_domain::workflow::{AttemptRecord, CheckStatus, RunStatus};
     use verifa_ports::RepoError;
-    use verifa_ports::sessions::{NodeExecutionRecord, SessionRepository};
+    use verifa_ports::runs::{NewAttempt, RunStore};
 
     let app = TestApp::new(db).await;
     workflow(&app, &app.live_key, simple_graph()).await;
@@ -1074,7 +1075,7 @@ async fn run_commits_are_fenced(db: TestDatabase) {
         .key(&key)
         .send()
         .await);
-    let repo: &dyn SessionRepository = &app.db;
+    let repo: &dyn RunStore = &app.db;
     let tenant = Tenant::new(app.org_id.clone(), Environment::Live);
     let now = Utc::now();
     let claimed = repo
@@ -1083,7 +1084,7 @@ async fn run_commits_are_fenced(db: TestDatabase) {
         .unwrap()
         .expect("the submitted run is runnable");
     assert_eq!(claimed.session_id, id);
-    assert_eq!(claimed.lease_owner.as_deref(), Some("worker-a"));
+    assert_eq!(claimed.lease.owner.as_deref(), Some("worker-a"));
     assert!(
         repo.claim_run("worker-b", now, now + Duration::seconds(60))
             .await
@@ -1092,27 +1093,23 @@ async fn run_commits_are_fenced(db: TestDatabase) {
         "a leased run is not claimed twice"
     );
 
-    let attempt = NodeExecutionRecord {
+    let attempt = NewAttempt {
         id: "nex_fenced_1".into(),
-        run_id: claimed.id.clone(),
-        tenant: tenant.clone(),
-        session_id: id.clone(),
-        workflow_id: claimed.workflow_id.clone(),
-        workflow_version: claimed.workflow_version,
-        node_id: "ocr".into(),
-        node_type: "policy".into(),
-        policy: Some("document_ocr".into()),
-        status: "passed".into(),
-        attempt: 1,
-        output: Some(json!({"score": 0.9})),
-        error: None,
-        started_at: now,
-        completed_at: now,
-        duration_ms: 3,
+        attempt: AttemptRecord {
+            node_id: "ocr".into(),
+            policy: "document_ocr".into(),
+            attempt: 1,
+            status: CheckStatus::Passed,
+            output: json!({"score": 0.9}),
+            error: None,
+            started_at: now,
+            completed_at: now,
+            duration_ms: 3,
+        },
     };
     let mut step = claimed.clone();
-    step.status = "running".into();
-    step.current_node = Some("age".into());
+    step.state.status = RunStatus::Running;
+    step.state.current_node = Some("age".into());
     step.revision += 1;
     // A stale revision and a foreign owner are both refused, and their attempt is not kept.
     let stale = repo
@@ -1125,7 +1122,7 @@ async fn run_commits_are_fenced(db: TestDatabase) {
         .await;
     assert!(matches!(stale, Err(RepoError::Conflict(_))), "{stale:?}");
     let mut foreign = step.clone();
-    foreign.lease_owner = Some("worker-b".into());
+    foreign.lease.owner = Some("worker-b".into());
     let foreign = repo
         .commit_run(
             &foreign,
@@ -1146,7 +1143,7 @@ async fn run_commits_are_fenced(db: TestDatabase) {
     );
 
     // The holder's commit lands with its attempt; without a lease the run is free again.
-    step.lease_until = None;
+    step.lease.until = None;
     repo.commit_run(
         &step,
         claimed.revision,
@@ -1157,12 +1154,12 @@ async fn run_commits_are_fenced(db: TestDatabase) {
     .unwrap();
     let recorded = repo.executions(&tenant, &id, None).await.unwrap();
     assert_eq!(recorded.len(), 1);
-    assert_eq!(recorded[0].node_id, "ocr");
-    assert_eq!(recorded[0].output, Some(json!({"score": 0.9})));
+    assert_eq!(recorded[0].attempt.node_id, "ocr");
+    assert_eq!(recorded[0].attempt.output, json!({"score": 0.9}));
     let stored = repo.run_for_session(&tenant, &id).await.unwrap().unwrap();
     assert_eq!(stored.revision, step.revision);
-    assert_eq!(stored.current_node.as_deref(), Some("age"));
-    assert_eq!(stored.graph_snapshot, claimed.graph_snapshot);
+    assert_eq!(stored.state.current_node.as_deref(), Some("age"));
+    assert_eq!(stored.graph, claimed.graph);
     let again = repo
         .claim_run("worker-b", now, now + Duration::seconds(60))
         .await
@@ -1170,6 +1167,6 @@ async fn run_commits_are_fenced(db: TestDatabase) {
         .expect("a run without a lease can be claimed");
     assert_eq!(again.id, claimed.id);
     assert_eq!(again.revision, step.revision + 1);
-    assert_eq!(again.lease_owner.as_deref(), Some("worker-b"));
+    assert_eq!(again.lease.owner.as_deref(), Some("worker-b"));
 }
 both_backends!(session_run_commits_are_fenced, run_commits_are_fenced);

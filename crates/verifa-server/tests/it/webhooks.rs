@@ -416,11 +416,10 @@ async fn ssrf_refusals(db: TestDatabase) {
     .unwrap();
     strict.webhooks.allow_private_networks = false;
     let rig = Rig::new();
-    let service = verifa_server::compose::webhook_service(
-        &strict,
-        Arc::new(open.db.clone()),
-        rig.clock.clone(),
-        verifa_server::compose::cipher(&strict).unwrap(),
+    let service = verifa_app::webhooks::WebhookService::new(
+        &verifa_server::compose::ports(&strict, &open.db, rig.clock.clone()).unwrap(),
+        Arc::new(verifa_server::compose::cipher(&strict).unwrap()),
+        verifa_server::compose::webhook_settings(&strict),
     );
     append_event(
         &open,
@@ -978,7 +977,7 @@ both_backends!(webhook_payload_shaping, payload_shaping);
 /// The store records a batch of attempts in order: a success ends the endpoint's failure streak
 /// only where it comes in the batch, and an attempt under a lost lease is not recorded.
 async fn batch_of_attempts_keeps_the_streak_order(db: TestDatabase) {
-    use verifa_ports::webhook_store::{AttemptNext, AttemptRecord, WebhookStore};
+    use verifa_ports::webhook_store::{AttemptNext, AttemptRecord, DeliveryStore};
 
     let app = TestApp::new(db).await;
     let receiver = Receiver::start(0).await;
@@ -986,7 +985,7 @@ async fn batch_of_attempts_keeps_the_streak_order(db: TestDatabase) {
     let endpoint_id = ep["id"].as_str().unwrap().to_owned();
     let rig = Rig::new();
     let dispatcher = rig.dispatcher(&app, "fan-out");
-    let store: &dyn WebhookStore = &app.db;
+    let store: &dyn DeliveryStore = &app.db;
     let streak = || async {
         ok(&app
             .get(&format!("/api/v1/webhooks/endpoints/{endpoint_id}"))

@@ -423,7 +423,7 @@ async fn defaults_deactivation_and_clone(db: TestDatabase) {
         .await
         .unwrap()
         .tenant();
-    use verifa_ports::workflows::WorkflowRepository;
+    use verifa_ports::workflows::WorkflowStore;
     let mut head = app.db.get(&tenant, b_id).await.unwrap();
     head.id = "wfl_sneaky".into();
     head.is_default = true;

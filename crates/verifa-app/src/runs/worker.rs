@@ -1,0 +1,278 @@
+//! [`RunWorker`]: claims a runnable run, drives it step by step through the pure
+//! [`advance`](verifa_domain::run::advance) until it waits, and commits each step that has an
+//! outside effect (a check's attempt, a session change) under its lease.
+
+use super::inputs::{CheckCall, CheckInputs, execute};
+use super::stats::{Timed, WorkerStats};
+use crate::crypto::Cipher;
+use crate::ids::new_id;
+use crate::ports::Ports;
+use crate::sessions::{change, result_context};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Instant;
+use verifa_domain::run::{Work, WorkflowRun, advance};
+use verifa_domain::session::{self, Action, Verdict};
+use verifa_domain::workflow::ExecutorSettings;
+use verifa_ports::RepoError;
+use verifa_ports::checks::CheckRegistry;
+use verifa_ports::clock::Clock;
+use verifa_ports::runs::{NewAttempt, RunStore};
+use verifa_ports::sessions::{ResultRecord, SessionChange, SessionDocuments, SessionStore};
+
+/// Worker tuning.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Identity of this worker (unique per process).
+    pub owner: String,
+    /// How long a claim holds without renewal.
+    pub lease: Duration,
+    /// Retry backoff given to the engine.
+    pub executor: ExecutorSettings,
+}
+
+/// Errors of a worker step (logged by the loop; the run is retried after its lease).
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] RepoError),
+}
+
+/// Claims and executes runs.
+pub struct RunWorker {
+    sessions: Arc<dyn SessionStore>,
+    documents: Arc<dyn SessionDocuments>,
+    runs: Arc<dyn RunStore>,
+    live: CheckRegistry,
+    sandbox: CheckRegistry,
+    cipher: Cipher,
+    clock: Arc<dyn Clock>,
+    settings: WorkerSettings,
+    stats: Arc<WorkerStats>,
+}
+
+impl RunWorker {
+    /// Builds a worker; `live` executes live sessions' checks, `sandbox` sandbox ones.
+    pub fn new(
+        ports: &Ports,
+        live: CheckRegistry,
+        sandbox: CheckRegistry,
+        cipher: Cipher,
+        settings: WorkerSettings,
+    ) -> Self {
+        Self {
+            sessions: ports.sessions.clone(),
+            documents: ports.session_documents.clone(),
+            runs: ports.runs.clone(),
+            live,
+            sandbox,
+            cipher,
+            clock: ports.clock.clone(),
+            settings,
+            stats: Arc::new(WorkerStats::default()),
+        }
+    }
+
+    /// What this worker did so far.
+    pub fn stats(&self) -> Arc<WorkerStats> {
+        self.stats.clone()
+    }
+
+    /// Claims one runnable run and drives it until it waits; returns whether there was one.
+    pub async fn tick(&self) -> Result<bool, WorkerError> {
+        let now = self.clock.now();
+        let started = Instant::now();
+        let claimed = self
+            .runs
+            .claim_run(&self.settings.owner, now, now + self.settings.lease)
+            .await?;
+        self.stats.record(
+            Timed::Claim {
+                got_one: claimed.is_some(),
+            },
+            started,
+        );
+        let Some(run) = claimed else {
+            return Ok(false);
+        };
+        let id = run.id.clone();
+        match self.drive(run).await {
+            Ok(()) => Ok(true),
+            // Another worker took over (our lease lapsed): not an error of the run.
+            Err(WorkerError::Store(RepoError::Conflict(_))) => {
+                self.stats.lost_lease();
+                tracing::warn!(run_id = %id, "lost the lease of a run; another worker continues it");
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs ticks until no run is runnable (tests, benchmarks, shutdown drain).
+    pub async fn run_until_idle(&self) -> Result<usize, WorkerError> {
+        let mut n = 0;
+        while self.tick().await? {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    async fn drive(&self, mut run: WorkflowRun) -> Result<(), WorkerError> {
+        let mut inputs: Option<CheckInputs> = None;
+        loop {
+            let now = self.clock.now();
+            let Some(work) = run.take_due_work(now) else {
+                return self.park(run).await;
+            };
+            let event = match work {
+                Work::Apply { event } => event,
+                Work::Execute {
+                    node_id,
+                    policy,
+                    config,
+                    attempt,
+                } => {
+                    let inputs = match &inputs {
+                        Some(i) => i,
+                        None => {
+                            let started = Instant::now();
+                            let read = CheckInputs::read(
+                                &run,
+                                self.sessions.as_ref(),
+                                self.documents.as_ref(),
+                                &self.cipher,
+                            )
+                            .await?;
+                            self.stats.record(Timed::Read, started);
+                            inputs.insert(read)
+                        }
+                    };
+                    let call = CheckCall {
+                        node_id: &node_id,
+                        policy: &policy,
+                        config,
+                        attempt,
+                    };
+                    let started = Instant::now();
+                    let event =
+                        execute(self.registry(&run), &run, inputs, call, now.date_naive()).await;
+                    self.stats.record(Timed::Check, started);
+                    event
+                }
+            };
+            let step = advance(&mut run, event, now, &self.settings.executor);
+            if let Some(e) = &step.refused {
+                tracing::error!(run_id = %run.id, error = %e, "the engine refused an event; failing the run");
+            }
+            if !step.must_commit() {
+                continue;
+            }
+            let attempts: Vec<NewAttempt> = step
+                .new_attempts
+                .into_iter()
+                .map(|attempt| NewAttempt {
+                    id: new_id("nex"),
+                    attempt,
+                })
+                .collect();
+            let decided = step.verdict.is_some();
+            let started = Instant::now();
+            let change = self
+                .session_change(&run, step.session, step.verdict, now)
+                .await?;
+            if change.is_some() {
+                self.stats.record(Timed::Read, started);
+            }
+            let expected = run.revision;
+            run.revision += 1;
+            // A run with nothing due now gives its lease back in the same commit (the lapsed
+            // `until` frees it; the owner stays so the revision fence still holds).
+            run.lease.until = step.continues.then(|| now + self.settings.lease);
+            let started = Instant::now();
+            self.runs
+                .commit_run(&run, expected, &attempts, change.as_ref())
+                .await?;
+            self.stats.record(Timed::Commit { park: false }, started);
+            if decided {
+                self.stats.decided();
+            }
+            if !step.continues {
+                return Ok(());
+            }
+        }
+    }
+
+    fn registry(&self, run: &WorkflowRun) -> &CheckRegistry {
+        if run.tenant.environment.is_sandbox() {
+            &self.sandbox
+        } else {
+            &self.live
+        }
+    }
+
+    /// Releases the lease of a run that has nothing to do now.
+    async fn park(&self, mut run: WorkflowRun) -> Result<(), WorkerError> {
+        let expected = run.revision;
+        run.lease.owner = Some(self.settings.owner.clone());
+        run.lease.until = None;
+        run.revision += 1;
+        let started = Instant::now();
+        self.runs.commit_run(&run, expected, &[], None).await?;
+        self.stats.record(Timed::Commit { park: true }, started);
+        Ok(())
+    }
+
+    /// The session change a step implies (paused, completed, failed), if any. A session that
+    /// moved on meanwhile (expired while its run went on) is left as it is: the run still ends.
+    async fn session_change(
+        &self,
+        run: &WorkflowRun,
+        action: Option<Action>,
+        verdict: Option<Verdict>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionChange>, WorkerError> {
+        let Some(action) = action else {
+            return Ok(None);
+        };
+        let current = self.sessions.get(&run.tenant, &run.session_id).await?;
+        let t = match session::transition(&current, action, now) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(run_id = %run.id, session_id = %run.session_id, error = %e,
+                    "the run moved on but its session no longer follows it");
+                return Ok(None);
+            }
+        };
+        let mut change = change(t);
+        if let Some(verdict) = verdict {
+            change = change.with_result(self.result_record(run, verdict, now));
+        }
+        Ok(Some(change))
+    }
+
+    fn result_record(
+        &self,
+        run: &WorkflowRun,
+        verdict: Verdict,
+        now: DateTime<Utc>,
+    ) -> ResultRecord {
+        let extracted = &run.state.context.extracted_data;
+        ResultRecord {
+            session_id: run.session_id.clone(),
+            tenant: run.tenant.clone(),
+            verdict,
+            extracted_data_sealed: (!extracted.is_empty()).then(|| {
+                self.cipher.seal_text(
+                    &Value::Object(extracted.clone()).to_string(),
+                    &result_context(&run.session_id),
+                )
+            }),
+            workflow_run_id: Some(run.id.clone()),
+            simulated: run.simulated,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}

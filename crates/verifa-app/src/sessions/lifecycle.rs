@@ -1,0 +1,368 @@
+//! A session's life outside its run: create, list, read, update, submit, expire, simulate.
+
+use super::{SessionService, SessionView, change, fields_context, illegal, map_conflict};
+use crate::api_keys::Caller;
+use crate::error::{AppError, FieldError};
+use crate::ids::{new_id, prefix};
+use crate::runs::sandbox_extracted_data;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use verifa_domain::documents::{self, DocumentType};
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::run::WorkflowRun;
+use verifa_domain::session::{
+    self, Action, CheckSummary, DecisionSummary, ExpireReason, ProcessingMode, RetentionStatus,
+    Session, SessionEvent, SessionStatus, SimulateAction, Verdict,
+};
+use verifa_domain::workflow::{Node, Outcome};
+use verifa_ports::RepoError;
+use verifa_ports::sessions::{NewEvent, ResultRecord, RunWrite, SessionFilter};
+
+/// Input of `POST /sessions` (already normalised from aliases).
+#[derive(Debug, Clone, Default)]
+pub struct NewSession {
+    /// Caller's reference.
+    pub external_ref: Option<String>,
+    /// Metadata.
+    pub metadata: Option<Map<String, Value>>,
+    /// ISO alpha-2 country.
+    pub country: Option<String>,
+    /// Per-session check overrides.
+    pub checks: Option<Vec<String>>,
+    /// Workflow (default workflow otherwise).
+    pub workflow_id: Option<String>,
+    /// Redirect after capture.
+    pub redirect_url: Option<String>,
+    /// Pre-fill fields.
+    pub fields: Option<Map<String, Value>>,
+}
+
+fn external_ref_error() -> FieldError {
+    FieldError::new(
+        "external_ref",
+        format!("must be 1 to {} characters", session::MAX_EXTERNAL_REF_LEN),
+    )
+}
+
+impl SessionService {
+    /// Creates a session.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        input: NewSession,
+    ) -> Result<SessionView, AppError> {
+        let tenant = caller.tenant();
+        let mut errors = Vec::new();
+        if input
+            .external_ref
+            .as_deref()
+            .is_some_and(|r| !session::valid_external_ref(r))
+        {
+            errors.push(external_ref_error());
+        }
+        let metadata = input.metadata.unwrap_or_default();
+        for (field, message) in session::check_metadata(&metadata) {
+            errors.push(FieldError::new(field, message));
+        }
+        let country = match input.country {
+            None => None,
+            Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                Some(c.to_ascii_uppercase())
+            }
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "country",
+                    "must be an ISO 3166-1 alpha-2 code such as 'US'",
+                ));
+                None
+            }
+        };
+        if let Some(url) = &input.redirect_url
+            && (!(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048)
+        {
+            errors.push(FieldError::new(
+                "redirect_url",
+                "must be an http(s) URL of at most 2048 characters",
+            ));
+        }
+        if let Some(checks) = &input.checks
+            && (checks.len() > 50 || checks.iter().any(|c| c.is_empty() || c.len() > 64))
+        {
+            errors.push(FieldError::new("checks", "must be at most 50 policy names"));
+        }
+        let workflow_id = match &input.workflow_id {
+            Some(id) => match self.workflows.get(&tenant, id).await {
+                Ok(w) if w.is_active => Some(w.id),
+                Ok(_) => {
+                    errors.push(FieldError::new(
+                        "workflow_id",
+                        format!("workflow {id} is deactivated and accepts no new sessions"),
+                    ));
+                    None
+                }
+                Err(RepoError::NotFound) => {
+                    errors.push(FieldError::new(
+                        "workflow_id",
+                        format!("workflow {id} does not exist"),
+                    ));
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            },
+            None => self.workflows.get_default(&tenant).await?.map(|w| w.id),
+        };
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let now = self.clock.now();
+        let id = new_id(prefix::SESSION);
+        let (token, capture_token) = self.new_capture_token(now, self.settings.capture_ttl);
+        let fields_sealed = input.fields.filter(|f| !f.is_empty()).map(|f| {
+            self.cipher
+                .seal_text(&Value::Object(f).to_string(), &fields_context(&id))
+        });
+        let session = Session {
+            id,
+            tenant,
+            status: SessionStatus::Pending,
+            workflow_id,
+            external_ref: input.external_ref,
+            metadata,
+            country,
+            checks: input.checks,
+            fields_sealed,
+            redirect_url: input.redirect_url,
+            capture_token_hash: Some(capture_token.hash),
+            token_expires_at: Some(capture_token.expires_at),
+            document_type: None,
+            retention_status: RetentionStatus::Active,
+            processing_attempts: 0,
+            consent_ip: None,
+            tags: Vec::new(),
+            expired_at: None,
+            completed_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let created = NewEvent {
+            id: new_id("evt"),
+            event: SessionEvent::Created,
+        };
+        self.sessions.insert(&session, &[created]).await?;
+        Ok(self.view(session, Some(&token)))
+    }
+
+    /// Lists sessions.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        filter: SessionFilter,
+        page: PageRequest,
+    ) -> Result<Page<Session>, AppError> {
+        Ok(self.sessions.list(&caller.tenant(), &filter, page).await?)
+    }
+
+    /// Gets a session.
+    pub async fn get(&self, caller: &Caller, id: &str) -> Result<Session, AppError> {
+        self.session(&caller.tenant(), id).await
+    }
+
+    /// Updates `external_ref` and merges `metadata` (null deletes a key).
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: &str,
+        external_ref: Option<Option<String>>,
+        metadata: Option<Map<String, Value>>,
+    ) -> Result<Session, AppError> {
+        let current = self.get(caller, id).await?;
+        if current.is_redacted() {
+            return Err(AppError::InvalidState(format!(
+                "session {id} is redacted and cannot be updated"
+            )));
+        }
+        let mut errors = Vec::new();
+        if external_ref
+            .as_ref()
+            .and_then(Option::as_deref)
+            .is_some_and(|r| !session::valid_external_ref(r))
+        {
+            errors.push(external_ref_error());
+        }
+        let t = session::transition(
+            &current,
+            Action::Update {
+                external_ref,
+                metadata,
+            },
+            self.clock.now(),
+        )
+        .map_err(illegal)?;
+        for (field, message) in session::check_metadata(&t.session.metadata) {
+            errors.push(FieldError::new(field, message));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let change = change(t);
+        self.sessions.apply(&change).await.map_err(map_conflict)?;
+        Ok(change.session)
+    }
+
+    /// Submits a session: live → processing (the run starts in the same transaction); sandbox →
+    /// `sandbox_pending`. Missing documents → 422 listing them.
+    pub async fn submit(&self, caller: &Caller, id: &str) -> Result<Session, AppError> {
+        let current = self.get(caller, id).await?;
+        // Refused before the documents are read.
+        session::check(current.status, &Action::SubmitToSandbox).map_err(illegal)?;
+        let docs = self.documents.documents(&current.tenant, id).await?;
+        let present: Vec<DocumentType> = docs.iter().map(|d| d.document_type).collect();
+        let has_face_match = match &current.workflow_id {
+            Some(w) => self
+                .pinned_version(&current.tenant, w, id)
+                .await
+                .map(|p| {
+                    p.graph
+                        .nodes
+                        .values()
+                        .any(|n| matches!(n, Node::Policy(p) if p.policy == "face_match"))
+                })
+                .unwrap_or(false),
+            None => false,
+        };
+        let missing = documents::missing_documents(
+            &documents::required_documents(current.declared_document_type(), has_face_match),
+            &present,
+        );
+        if !missing.is_empty() {
+            return Err(AppError::Validation(
+                missing
+                    .iter()
+                    .map(|d| {
+                        FieldError::new(
+                            format!("documents.{}", d.as_str()),
+                            "is required before submitting",
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        let now = self.clock.now();
+        let change = if current.tenant.environment.is_sandbox() {
+            change(session::transition(&current, Action::SubmitToSandbox, now).map_err(illegal)?)
+        } else {
+            self.start_run_change(&current, None, now).await?
+        };
+        self.sessions.apply(&change).await.map_err(map_conflict)?;
+        Ok(change.session)
+    }
+
+    /// Expires an active session.
+    pub async fn expire(&self, caller: &Caller, id: &str) -> Result<Session, AppError> {
+        let current = self.get(caller, id).await?;
+        let t = session::transition(
+            &current,
+            Action::Expire {
+                reason: ExpireReason::Requested,
+            },
+            self.clock.now(),
+        )
+        .map_err(illegal)?;
+        let change = change(t);
+        self.sessions.apply(&change).await.map_err(map_conflict)?;
+        Ok(change.session)
+    }
+
+    /// Expires sessions whose capture token lapsed while they were still pending or capturing
+    /// (a background job); returns how many. Sessions changed concurrently are skipped.
+    pub async fn expire_stale(&self, now: DateTime<Utc>) -> Result<usize, AppError> {
+        let mut expired = 0;
+        for current in self.sessions.stale_capture_sessions(now, 500).await? {
+            let action = Action::Expire {
+                reason: ExpireReason::CaptureTokenExpired,
+            };
+            let Ok(t) = session::transition(&current, action, now) else {
+                continue;
+            };
+            match self.sessions.apply(&change(t)).await {
+                Ok(()) => expired += 1,
+                Err(RepoError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(expired)
+    }
+
+    /// Sandbox outcome: writes a result (and a run marked simulated) and the events.
+    pub async fn simulate(
+        &self,
+        caller: &Caller,
+        id: &str,
+        action: &str,
+    ) -> Result<(Session, SimulateAction), AppError> {
+        let current = self.get(caller, id).await?;
+        if !current.tenant.environment.is_sandbox() {
+            return Err(AppError::Forbidden {
+                code: "sandbox_only",
+                detail: "Simulation is only available with sandbox keys.".into(),
+            });
+        }
+        let Some(action) = SimulateAction::parse(action) else {
+            return Err(AppError::invalid(
+                "action",
+                "must be one of approve, decline, require-review, expire",
+            ));
+        };
+        let simulation = Action::Simulate {
+            outcome: Outcome::Approved,
+        };
+        session::check(current.status, &simulation).map_err(illegal)?;
+        let Some(outcome) = session::simulated_outcome(action) else {
+            return self.expire(caller, id).await.map(|s| (s, action));
+        };
+        let now = self.clock.now();
+        let t =
+            session::transition(&current, Action::Simulate { outcome }, now).map_err(illegal)?;
+        let run = WorkflowRun::simulated(new_id(prefix::RUN), &current, outcome, now);
+        let result = ResultRecord {
+            session_id: current.id.clone(),
+            tenant: current.tenant.clone(),
+            verdict: simulated_verdict(outcome, current.country.clone()),
+            extracted_data_sealed: Some(self.cipher.seal_text(
+                &Value::Object(sandbox_extracted_data()).to_string(),
+                &result_context(&current.id),
+            )),
+            workflow_run_id: Some(run.id.clone()),
+            simulated: true,
+            created_at: now,
+            updated_at: now,
+        };
+        let change = change(t)
+            .with_result(result)
+            .with_run(RunWrite::Start(Box::new(run)));
+        self.sessions.apply(&change).await.map_err(map_conflict)?;
+        Ok((change.session, action))
+    }
+}
+
+/// The verdict of a simulation: the sandbox's magic values (Jane Doe, face match 0.95, age 28).
+fn simulated_verdict(outcome: Outcome, country_used: Option<String>) -> Verdict {
+    Verdict {
+        outcome,
+        summary: DecisionSummary {
+            face_match_passed: Some(outcome != Outcome::Rejected),
+            face_match_score: Some(0.95),
+            age_check_passed: Some(true),
+            extracted_age: Some(28),
+            processing_mode: ProcessingMode::Simulated,
+            country_used,
+            check_results: std::collections::BTreeMap::<String, CheckSummary>::new(),
+        },
+        rejection_reason: (outcome == Outcome::Rejected).then(|| "Simulated decline.".to_owned()),
+    }
+}
+
+/// The associated data binding a sealed result to its session.
+pub(crate) fn result_context(session_id: &str) -> String {
+    format!("result:{session_id}")
+}

@@ -1,0 +1,163 @@
+//! Session use cases (CONTRACT §3). Every state change asks the domain's
+//! [`transition`](verifa_domain::session::transition) and is committed as one
+//! [`SessionChange`] with its events (the webhook outbox) and, when it starts or feeds one, the
+//! workflow run.
+//!
+//! - [`lifecycle`]: create, list, read, update, submit, expire, simulate.
+//! - [`documents`]: uploads (sniffed, encrypted) and their metadata.
+//! - [`links`]: capture links: resume and one-time links.
+//! - [`runs`]: starting runs, gate decisions, resuming runs, reading a session's run.
+//! - [`results`]: the decision and the event log.
+
+mod documents;
+mod lifecycle;
+mod links;
+mod results;
+mod runs;
+
+pub(crate) use documents::document_text_context;
+pub use lifecycle::NewSession;
+pub(crate) use lifecycle::result_context;
+pub use results::ResultView;
+
+use crate::crypto::Cipher;
+use crate::error::AppError;
+use crate::ids::new_id;
+use crate::ports::Ports;
+use chrono::Duration;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use verifa_domain::session::{IllegalTransition, Session, Transition};
+use verifa_domain::tenancy::Tenant;
+use verifa_ports::RepoError;
+use verifa_ports::clock::Clock;
+use verifa_ports::runs::RunStore;
+use verifa_ports::sessions::{SessionChange, SessionDocuments, SessionEventLog, SessionStore};
+use verifa_ports::storage::DocumentStorage;
+use verifa_ports::workflows::WorkflowStore;
+
+/// Settings of the session use cases.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// Base URL of this server (capture links).
+    pub public_url: String,
+    /// Capture token lifetime (default 20 minutes).
+    pub capture_ttl: Duration,
+}
+
+/// A session with the capture link when one was just issued.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    /// The session.
+    pub session: Session,
+    /// `capture_url` (only while pending/capturing and a token exists).
+    pub capture_url: Option<String>,
+    /// QR code of the capture URL (create / resume / link only).
+    pub qr_code_data_url: Option<String>,
+}
+
+/// The session use cases.
+pub struct SessionService {
+    sessions: Arc<dyn SessionStore>,
+    documents: Arc<dyn SessionDocuments>,
+    events: Arc<dyn SessionEventLog>,
+    runs: Arc<dyn RunStore>,
+    workflows: Arc<dyn WorkflowStore>,
+    storage: Arc<dyn DocumentStorage>,
+    cipher: Cipher,
+    clock: Arc<dyn Clock>,
+    settings: SessionSettings,
+}
+
+impl SessionService {
+    /// Builds the service over the ports it needs.
+    pub fn new(ports: &Ports, cipher: Cipher, settings: SessionSettings) -> Self {
+        Self {
+            sessions: ports.sessions.clone(),
+            documents: ports.session_documents.clone(),
+            events: ports.session_events.clone(),
+            runs: ports.runs.clone(),
+            workflows: ports.workflows.clone(),
+            storage: ports.documents.clone(),
+            cipher,
+            clock: ports.clock.clone(),
+            settings,
+        }
+    }
+
+    /// Reads a session of a tenant.
+    pub async fn session(&self, tenant: &Tenant, id: &str) -> Result<Session, AppError> {
+        self.sessions
+            .get(tenant, id)
+            .await
+            .map_err(AppError::from_repo("session"))
+    }
+
+    /// Decrypted pre-fill fields of a session (for checks).
+    pub fn fields_of(&self, session: &Session) -> Map<String, Value> {
+        open_fields(&self.cipher, session)
+    }
+
+    fn capture_url(&self, token: &str) -> String {
+        format!(
+            "{}/verify/{token}",
+            self.settings.public_url.trim_end_matches('/')
+        )
+    }
+
+    /// The session as the API shows it, with the capture link of `token` while capturing.
+    fn view(&self, session: Session, token: Option<&str>) -> SessionView {
+        let capture_url = token
+            .filter(|_| session.status.is_capturing())
+            .map(|t| self.capture_url(t));
+        let qr_code_data_url = capture_url
+            .as_deref()
+            .and_then(|u| crate::qr::png_data_url(u).ok());
+        SessionView {
+            session,
+            capture_url,
+            qr_code_data_url,
+        }
+    }
+}
+
+/// The change a transition describes, its events named with fresh `evt_…` ids.
+pub(crate) fn change(t: Transition) -> SessionChange {
+    SessionChange::from_transition(t, || new_id("evt"))
+}
+
+fn illegal(e: IllegalTransition) -> AppError {
+    AppError::InvalidState(e.to_string())
+}
+
+fn map_conflict(e: RepoError) -> AppError {
+    match e {
+        RepoError::Conflict(_) => {
+            AppError::InvalidState("the session changed concurrently; reload it and retry".into())
+        }
+        other => AppError::from_repo("session")(other),
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The associated data binding sealed pre-fill fields to their session.
+fn fields_context(session_id: &str) -> String {
+    format!("session-fields:{session_id}")
+}
+
+/// Decrypts a session's pre-fill fields (empty when none or undecryptable).
+pub(crate) fn open_fields(cipher: &Cipher, session: &Session) -> Map<String, Value> {
+    session
+        .fields_sealed
+        .as_deref()
+        .and_then(|sealed| cipher.open_text(sealed, &fields_context(&session.id)).ok())
+        .and_then(|text| match serde_json::from_str(&text) {
+            Ok(Value::Object(m)) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,63 @@
+//! What a session ended with: its decision (extracted data decrypted for the caller) and its
+//! event log.
+
+use super::SessionService;
+use super::lifecycle::result_context;
+use crate::api_keys::Caller;
+use crate::error::AppError;
+use serde_json::{Map, Value};
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::session::Session;
+use verifa_ports::sessions::{EventRecord, ResultRecord};
+
+/// A result as the API shows it.
+#[derive(Debug, Clone)]
+pub struct ResultView {
+    /// The stored result.
+    pub record: ResultRecord,
+    /// Decrypted extracted data.
+    pub extracted_data: Map<String, Value>,
+    /// The session.
+    pub session: Session,
+}
+
+impl SessionService {
+    /// The decision of a session (404 until there is one).
+    pub async fn result(&self, caller: &Caller, id: &str) -> Result<ResultView, AppError> {
+        let session = self.get(caller, id).await?;
+        let record = self
+            .sessions
+            .result(&session.tenant, id)
+            .await?
+            .ok_or(AppError::NotFound("result"))?;
+        let extracted_data = match &record.extracted_data_sealed {
+            None => Map::new(),
+            Some(sealed) => {
+                let text = self
+                    .cipher
+                    .open_text(sealed, &result_context(id))
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                match serde_json::from_str(&text) {
+                    Ok(Value::Object(m)) => m,
+                    _ => Map::new(),
+                }
+            }
+        };
+        Ok(ResultView {
+            record,
+            extracted_data,
+            session,
+        })
+    }
+
+    /// The session's event log.
+    pub async fn events(
+        &self,
+        caller: &Caller,
+        id: &str,
+        page: PageRequest,
+    ) -> Result<Page<EventRecord>, AppError> {
+        let session = self.get(caller, id).await?;
+        Ok(self.events.events(&session.tenant, id, page).await?)
+    }
+}

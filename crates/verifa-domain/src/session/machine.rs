@@ -1,0 +1,287 @@
+//! The session state machine (reference §2.1, CONTRACT §3). [`transition`] takes a session, an
+//! [`Action`] and the time, and returns the session after the action and the events it
+//! announces, or an [`IllegalTransition`] naming the current status (HTTP 409 `invalid_state`).
+//! Use cases never set a session's status themselves.
+
+use super::events::{ExpireReason, SessionEvent, VerdictSource};
+use super::metadata::merge_metadata;
+use super::model::{CaptureToken, Session};
+use super::status::{SessionStatus, SimulateAction};
+use crate::workflow::Outcome;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+/// Something a caller or the engine does to a session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Upload a document: `pending` → `capturing` (announcing `session.started`).
+    UploadDocument,
+    /// Submit the capture to a sandbox: → `sandbox_pending`.
+    SubmitToSandbox,
+    /// Submit the capture and start a run of `workflow_id` (live): → `processing`.
+    SubmitAndRun {
+        /// The workflow the run executes.
+        workflow_id: String,
+    },
+    /// Re-run the workflow of a finished session (reprocess, trigger): → `processing`.
+    Rerun {
+        /// The workflow the run executes.
+        workflow_id: String,
+    },
+    /// Expire an active session.
+    Expire {
+        /// Why.
+        reason: ExpireReason,
+    },
+    /// Issue a new capture token; an expired session goes back to `pending`.
+    Resume {
+        /// The new token.
+        token: CaptureToken,
+    },
+    /// Issue a one-time capture link (announcing `session.link_generated`).
+    GenerateLink {
+        /// The new token.
+        token: CaptureToken,
+    },
+    /// A sandbox simulation decided the session.
+    Simulate {
+        /// The simulated outcome.
+        outcome: Outcome,
+    },
+    /// A gate decision arrived: the paused run goes on (`processing`).
+    ExternalDecision,
+    /// A paused or failed run restarts at a node (`processing`).
+    ResumeRun,
+    /// Change the external reference or merge metadata (`null` deletes a key).
+    Update {
+        /// `Some(None)` clears the reference.
+        external_ref: Option<Option<String>>,
+        /// Keys to set or (with `null`) delete.
+        metadata: Option<Map<String, Value>>,
+    },
+    /// The run paused at a wait node.
+    RunPaused {
+        /// `wfr_…`.
+        run_id: String,
+        /// The gate.
+        node_id: Option<String>,
+    },
+    /// The run reached a terminal node.
+    RunCompleted {
+        /// The outcome.
+        outcome: Outcome,
+        /// Who decided, as the event reports it.
+        source: VerdictSource,
+    },
+    /// The run stopped on an engine error.
+    RunFailed,
+}
+
+impl Action {
+    fn verb(&self) -> &'static str {
+        match self {
+            Action::UploadDocument => "upload documents to",
+            Action::SubmitToSandbox | Action::SubmitAndRun { .. } => "submit",
+            Action::Rerun { .. } => "re-run the workflow of",
+            Action::Expire { .. } => "expire",
+            Action::Resume { .. } => "resume",
+            Action::GenerateLink { .. } => "generate a link for",
+            Action::Simulate { .. } => "simulate",
+            Action::ExternalDecision => "submit an external decision for",
+            Action::ResumeRun => "resume the workflow run of",
+            Action::Update { .. } => "update",
+            Action::RunPaused { .. } => "pause the run of",
+            Action::RunCompleted { .. } => "complete the run of",
+            Action::RunFailed => "fail the run of",
+        }
+    }
+
+    /// Whether the action is allowed from `current`, and the hint given when it is not.
+    fn allowed_from(&self, current: SessionStatus) -> (bool, &'static str) {
+        use SessionStatus as S;
+        match self {
+            Action::UploadDocument | Action::SubmitToSandbox | Action::SubmitAndRun { .. } => {
+                (current.is_capturing(), "")
+            }
+            Action::Rerun { .. } => (
+                matches!(current, S::Completed | S::Failed),
+                " (only completed or failed sessions can be re-run)",
+            ),
+            Action::Expire { .. } | Action::Simulate { .. } => (current.is_active(), ""),
+            Action::Resume { .. } => (
+                matches!(current, S::Pending | S::Capturing | S::Expired),
+                " (only pending, capturing or expired sessions can be resumed)",
+            ),
+            Action::GenerateLink { .. } => (!matches!(current, S::Completed | S::Failed), ""),
+            Action::ExternalDecision => (
+                current == S::AwaitingExternal,
+                " (the session must be awaiting_external)",
+            ),
+            Action::ResumeRun => (
+                matches!(current, S::AwaitingExternal | S::Failed),
+                " (the session's run must be paused or failed)",
+            ),
+            Action::Update { .. } => (true, ""),
+            // A gate's timeout moves a run on while its session still awaits the decision.
+            Action::RunPaused { .. } | Action::RunCompleted { .. } | Action::RunFailed => (
+                matches!(current, S::Processing | S::AwaitingExternal),
+                " (the session is no longer processing)",
+            ),
+        }
+    }
+}
+
+/// A refused transition; the message names the current status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {verb} a session in status '{current}'{hint}")]
+pub struct IllegalTransition {
+    /// The session's status.
+    pub current: SessionStatus,
+    verb: &'static str,
+    hint: &'static str,
+}
+
+/// The session after an action and what it announces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    /// The session as it was read (its status fences the write).
+    pub before: SessionStatus,
+    /// The session after the action.
+    pub session: Session,
+    /// Events to append to the session's log, in order.
+    pub events: Vec<SessionEvent>,
+}
+
+/// Whether `action` is allowed from `current`, without applying it (to refuse early, before
+/// reading what the action needs).
+///
+/// # Errors
+/// [`IllegalTransition`] when it is not.
+pub fn check(current: SessionStatus, action: &Action) -> Result<(), IllegalTransition> {
+    let (allowed, hint) = action.allowed_from(current);
+    if allowed {
+        Ok(())
+    } else {
+        Err(IllegalTransition {
+            current,
+            verb: action.verb(),
+            hint,
+        })
+    }
+}
+
+/// Applies `action` to `current` at `now`.
+///
+/// # Errors
+/// [`IllegalTransition`] when the action is not allowed from the session's status.
+pub fn transition(
+    current: &Session,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<Transition, IllegalTransition> {
+    check(current.status, &action)?;
+    let mut next = current.clone();
+    next.updated_at = now;
+    let mut events = Vec::new();
+    match action {
+        Action::UploadDocument => {
+            if current.status == SessionStatus::Pending {
+                events.push(SessionEvent::Started);
+            }
+            next.status = SessionStatus::Capturing;
+        }
+        Action::SubmitToSandbox => next.status = SessionStatus::SandboxPending,
+        Action::SubmitAndRun { workflow_id } | Action::Rerun { workflow_id } => {
+            next.status = SessionStatus::Processing;
+            next.workflow_id = Some(workflow_id);
+            next.processing_attempts = next.processing_attempts.saturating_add(1);
+            next.completed_at = None;
+        }
+        Action::Expire { reason } => {
+            next.status = SessionStatus::Expired;
+            next.expired_at = Some(now);
+            next.capture_token_hash = None;
+            events.push(SessionEvent::Expired { reason });
+        }
+        Action::Resume { token } => {
+            reopen(&mut next, token);
+        }
+        Action::GenerateLink { token } => {
+            reopen(&mut next, token);
+            events.push(SessionEvent::LinkGenerated);
+        }
+        Action::Simulate { outcome } => {
+            next.status = status_for_outcome(outcome);
+            next.completed_at = Some(now);
+            events.push(SessionEvent::Decided {
+                outcome,
+                source: VerdictSource::Simulation,
+            });
+        }
+        Action::ExternalDecision | Action::ResumeRun => {
+            next.status = SessionStatus::Processing;
+            next.completed_at = None;
+        }
+        Action::Update {
+            external_ref,
+            metadata,
+        } => {
+            if let Some(r) = external_ref {
+                next.external_ref = r;
+            }
+            if let Some(patch) = metadata {
+                merge_metadata(&mut next.metadata, patch);
+            }
+        }
+        Action::RunPaused { run_id, node_id } => {
+            next.status = SessionStatus::AwaitingExternal;
+            events.push(SessionEvent::AwaitingExternal {
+                run_id,
+                paused_at_node: node_id,
+            });
+        }
+        Action::RunCompleted { outcome, source } => {
+            next.status = status_for_outcome(outcome);
+            next.completed_at = Some(now);
+            events.push(SessionEvent::Decided { outcome, source });
+        }
+        Action::RunFailed => next.status = SessionStatus::Failed,
+    }
+    Ok(Transition {
+        before: current.status,
+        session: next,
+        events,
+    })
+}
+
+/// A new capture token; an expired session goes back to `pending`.
+fn reopen(next: &mut Session, token: CaptureToken) {
+    if next.status == SessionStatus::Expired {
+        next.status = SessionStatus::Pending;
+        next.expired_at = None;
+    }
+    next.capture_token_hash = Some(token.hash);
+    next.token_expires_at = Some(token.expires_at);
+}
+
+/// The session status a verdict leads to.
+pub fn status_for_outcome(outcome: Outcome) -> SessionStatus {
+    match outcome {
+        Outcome::Approved | Outcome::Rejected => SessionStatus::Completed,
+        Outcome::NeedsReview => SessionStatus::UnderReview,
+    }
+}
+
+/// The outcome a simulation action stands for (`None` for `expire`, which expires instead).
+pub fn simulated_outcome(action: SimulateAction) -> Option<Outcome> {
+    match action {
+        SimulateAction::Approve => Some(Outcome::Approved),
+        SimulateAction::Decline => Some(Outcome::Rejected),
+        SimulateAction::RequireReview => Some(Outcome::NeedsReview),
+        SimulateAction::Expire => None,
+    }
+}
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;

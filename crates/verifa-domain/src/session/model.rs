@@ -1,0 +1,79 @@
+//! The session entity: what a verification session is, independent of how it is stored.
+//!
+//! Sensitive values (pre-fill fields) are held sealed: the application encrypts them before they
+//! reach this type, so the domain never sees them in clear.
+
+use super::status::{RetentionStatus, SessionStatus};
+use crate::tenancy::Tenant;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+/// A verification session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// `ses_…`.
+    pub id: String,
+    /// Owner.
+    pub tenant: Tenant,
+    /// Status.
+    pub status: SessionStatus,
+    /// Workflow chosen at creation (default workflow otherwise).
+    pub workflow_id: Option<String>,
+    /// Caller's reference.
+    pub external_ref: Option<String>,
+    /// Caller's metadata.
+    pub metadata: Map<String, Value>,
+    /// ISO country.
+    pub country: Option<String>,
+    /// Per-session check overrides.
+    pub checks: Option<Vec<String>>,
+    /// Pre-fill fields, sealed by the application's cipher.
+    pub fields_sealed: Option<String>,
+    /// Where the capture flow returns.
+    pub redirect_url: Option<String>,
+    /// Hex SHA-256 of the capture token in force (the token itself is shown once).
+    pub capture_token_hash: Option<String>,
+    /// When the latest capture token stops (kept after expiry: the API shows it).
+    pub token_expires_at: Option<DateTime<Utc>>,
+    /// Detected or declared document type.
+    pub document_type: Option<String>,
+    /// How much personal data is still held.
+    pub retention_status: RetentionStatus,
+    /// Runs started.
+    pub processing_attempts: i32,
+    /// IP of consent.
+    pub consent_ip: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// When it expired.
+    pub expired_at: Option<DateTime<Utc>>,
+    /// When it completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A newly issued capture token as the session keeps it: its SHA-256 and its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureToken {
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    /// When the token stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Session {
+    /// Whether the session's data was crypto-shredded.
+    pub fn is_redacted(&self) -> bool {
+        self.retention_status == RetentionStatus::Redacted
+    }
+
+    /// The document type the session declared, or that its metadata names.
+    pub fn declared_document_type(&self) -> Option<&str> {
+        self.document_type
+            .as_deref()
+            .or_else(|| self.metadata.get("document_type").and_then(Value::as_str))
+    }
+}

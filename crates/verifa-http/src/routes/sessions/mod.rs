@@ -1,0 +1,57 @@
+//! The Sessions group (CONTRACT §3, §2.3 #5–#6, §2.4), mirroring the use cases' rooms:
+//!
+//! - [`lifecycle`]: create, list, read, update, submit, expire, simulate.
+//! - [`documents`]: uploads and document metadata.
+//! - [`links`]: capture links (resume, one-time links) and the capture page.
+//! - [`runs`]: reprocess, trigger, gate decisions, resume, the run and its attempts.
+//! - [`results`]: the decision and the event log.
+//! - [`objects`], [`run_objects`]: the response bodies; [`input`]: `POST /sessions` aliases.
+
+pub mod documents;
+pub mod input;
+pub mod lifecycle;
+pub mod links;
+pub mod objects;
+pub mod results;
+pub mod run_objects;
+pub mod runs;
+
+pub use objects::SessionObject;
+
+use crate::state::AppState;
+use axum::extract::Path;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+const READ: &str = "sessions:read";
+const CREATE: &str = "sessions:create";
+const WRITE: &str = "sessions:write";
+const VERIFICATIONS: &str = "verifications:read";
+const DOCUMENTS: &str = "documents:write";
+
+type Id = Path<String>;
+
+/// Routes of the group that need an API key (document uploads get their own body limit).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(lifecycle::list_sessions, lifecycle::create_session))
+        .routes(routes!(lifecycle::get_session, lifecycle::update_session))
+        .routes(crate::with_body_limit(
+            routes!(documents::list_documents, documents::upload_document),
+            crate::DOCUMENT_BODY_LIMIT,
+        ))
+        .routes(routes!(lifecycle::submit_session))
+        .routes(routes!(lifecycle::expire_session))
+        .routes(routes!(links::resume_session))
+        .routes(routes!(lifecycle::simulate_session))
+        .routes(routes!(runs::reprocess_session))
+        .routes(routes!(results::get_result))
+        .routes(routes!(links::generate_link))
+        .routes(routes!(runs::external_decision))
+        .routes(routes!(runs::resume_run))
+        .routes(routes!(runs::get_workflow_run))
+        .routes(routes!(runs::list_verifications))
+        .routes(routes!(runs::list_attempts))
+        .routes(routes!(results::list_events))
+        .routes(routes!(runs::trigger_workflow))
+}

@@ -1,0 +1,186 @@
+//! Sessions, their documents, results and event log. Every state change of a session is one
+//! [`SessionChange`], committed atomically with its events (the webhook outbox), its result and,
+//! where it starts or feeds one, its workflow run.
+//!
+//! - [`store`]: [`SessionStore`], the session rows and their changes.
+//! - [`documents`]: [`SessionDocuments`], document metadata written with a change.
+//! - [`log`]: [`SessionEventLog`], reading the event log.
+
+pub mod documents;
+pub mod log;
+pub mod store;
+
+pub use documents::SessionDocuments;
+pub use log::SessionEventLog;
+pub use store::SessionStore;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use verifa_domain::documents::DocumentType;
+use verifa_domain::run::WorkflowRun;
+use verifa_domain::session::{Session, SessionEvent, SessionStatus, Transition, Verdict};
+use verifa_domain::tenancy::Tenant;
+
+/// A stored document's metadata (bytes live in document storage, encrypted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentRecord {
+    /// `doc_…`.
+    pub id: String,
+    /// Session.
+    pub session_id: String,
+    /// Owner.
+    pub tenant: Tenant,
+    /// Which side or kind of document.
+    pub document_type: DocumentType,
+    /// Sniffed MIME type.
+    pub mime_type: String,
+    /// Plaintext size.
+    pub file_size_bytes: i64,
+    /// Storage key.
+    pub storage_key: String,
+    /// SHA-256 of the plaintext.
+    pub sha256: String,
+    /// Text submitted with the document (MRZ), sealed.
+    pub text_sealed: Option<String>,
+    /// Upload time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The decision of a session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRecord {
+    /// Session.
+    pub session_id: String,
+    /// Owner.
+    pub tenant: Tenant,
+    /// Outcome, summary and rejection reason.
+    pub verdict: Verdict,
+    /// Extracted data, sealed.
+    pub extracted_data_sealed: Option<String>,
+    /// Run that decided.
+    pub workflow_run_id: Option<String>,
+    /// Written by `simulate`.
+    pub simulated: bool,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An event to append to the session event log (and webhook outbox). Its type and flat fields
+/// come from the [`SessionEvent`] and the session as the change leaves it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// `evt_…`.
+    pub id: String,
+    /// What happened.
+    pub event: SessionEvent,
+}
+
+/// An appended event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// Position in the log.
+    pub seq: i64,
+    /// `evt_…`.
+    pub id: String,
+    /// Session.
+    pub session_id: String,
+    /// Event name.
+    pub event_type: String,
+    /// Fields.
+    pub data: Value,
+    /// Time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a change does to the session's result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ResultWrite {
+    /// Leave it.
+    #[default]
+    Keep,
+    /// Insert or replace it.
+    Put(Box<ResultRecord>),
+    /// Remove it (a new run starts).
+    Clear,
+}
+
+/// A run to write with a session change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunWrite {
+    /// A new run; any earlier run of the session is deleted (trigger / reprocess replace it).
+    Start(Box<WorkflowRun>),
+    /// Update the run (decision, resume), fenced on the revision it was read with.
+    Update {
+        /// New values (`revision` already advanced).
+        run: Box<WorkflowRun>,
+        /// Revision read before the change.
+        expected_revision: i32,
+    },
+}
+
+/// An atomic change of a session: the new row (compare-and-set on the status it was read with),
+/// events to append, a result to write or clear, a run to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionChange {
+    /// The session after the change.
+    pub session: Session,
+    /// The status it had when read; the write fails with `Conflict` if it changed since.
+    pub expected_status: SessionStatus,
+    /// Events to append, in order.
+    pub events: Vec<NewEvent>,
+    /// What happens to the result.
+    pub result: ResultWrite,
+    /// A run to write.
+    pub run: Option<RunWrite>,
+}
+
+impl SessionChange {
+    /// The change a domain transition describes; `event_id` names each event (`evt_…`).
+    pub fn from_transition(t: Transition, mut event_id: impl FnMut() -> String) -> Self {
+        Self {
+            expected_status: t.before,
+            events: t
+                .events
+                .into_iter()
+                .map(|event| NewEvent {
+                    id: event_id(),
+                    event,
+                })
+                .collect(),
+            session: t.session,
+            result: ResultWrite::Keep,
+            run: None,
+        }
+    }
+
+    /// The same change, also writing `result`.
+    pub fn with_result(mut self, result: ResultRecord) -> Self {
+        self.result = ResultWrite::Put(Box::new(result));
+        self
+    }
+
+    /// The same change, also removing the current result.
+    pub fn clearing_result(mut self) -> Self {
+        self.result = ResultWrite::Clear;
+        self
+    }
+
+    /// The same change, also writing a run.
+    pub fn with_run(mut self, run: RunWrite) -> Self {
+        self.run = Some(run);
+        self
+    }
+}
+
+/// Filters of the session list.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    /// Status.
+    pub status: Option<SessionStatus>,
+    /// Session id or external reference.
+    pub q: Option<String>,
+    /// External reference.
+    pub external_ref: Option<String>,
+}

@@ -1,0 +1,63 @@
+//! [`SessionStore`]: session rows and their atomic changes.
+
+use super::{NewEvent, ResultRecord, SessionChange, SessionFilter};
+use crate::RepoError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::session::Session;
+use verifa_domain::tenancy::Tenant;
+
+/// Stores sessions. Every read is scoped to one tenant: a session of another organization or
+/// environment MUST be reported as [`RepoError::NotFound`], never returned.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Inserts a new session with its events, atomically.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the id exists; [`RepoError::Unavailable`] when the store fails.
+    async fn insert(&self, session: &Session, events: &[NewEvent]) -> Result<(), RepoError>;
+
+    /// Gets a session of the tenant.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when absent (or another tenant's).
+    async fn get(&self, tenant: &Tenant, id: &str) -> Result<Session, RepoError>;
+
+    /// Lists the tenant's sessions, newest first (ties broken by id, descending), with the total
+    /// across pages.
+    async fn list(
+        &self,
+        tenant: &Tenant,
+        filter: &SessionFilter,
+        page: PageRequest,
+    ) -> Result<Page<Session>, RepoError>;
+
+    /// Applies a change atomically: the session row, its events (appended in order after every
+    /// earlier event), the result write and the run write all happen, or none does.
+    ///
+    /// MUST compare-and-set on `expected_status`: of two changes read from the same status, at
+    /// most one succeeds. A [`RunWrite::Start`](super::RunWrite::Start) MUST delete every earlier
+    /// run of the session and its attempts; a [`RunWrite::Update`](super::RunWrite::Update) MUST
+    /// be fenced on `expected_revision`.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the session's status is no longer `expected_status`, or a
+    /// fenced run update lost its race; nothing is written then.
+    async fn apply(&self, change: &SessionChange) -> Result<(), RepoError>;
+
+    /// The session's result, if it has one.
+    async fn result(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+    ) -> Result<Option<ResultRecord>, RepoError>;
+
+    /// Sessions of any tenant still `pending` or `capturing` whose capture token expired before
+    /// `now`, oldest expiry first, at most `limit` (a background job expires them).
+    async fn stale_capture_sessions(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Session>, RepoError>;
+}
