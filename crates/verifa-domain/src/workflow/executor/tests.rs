@@ -1,7 +1,12 @@
 //! Unit tests of the executor state machine.
 
 use super::*;
+use crate::workflow::model::{Graph, Node, Outcome};
+use chrono::TimeDelta;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 use serde_json::json;
+use std::time::Duration;
 
 fn t(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_770_000_000 + secs, 0).unwrap_or_default()
