@@ -81,6 +81,8 @@ pub const RULES: &[Rule] = &[
     Rule { packages: &["verifa-adapters-*"], except: &[], kinds: SHIPPED, forbid: OUTER, only_verifa: None, why: "adapters implement ports; they do not call inwards layers' callers" },
     Rule { packages: &["verifa-checks-core"], except: &[], kinds: SHIPPED, forbid: &["tokio*", "sea-orm*", "axum*", "reqwest*"], only_verifa: None, why: "check algorithms are pure" },
     Rule { packages: &["*"], except: ADAPTER_USERS, kinds: SHIPPED, forbid: ADAPTERS, only_verifa: None, why: "only the composition root (verifa-server) wires adapters in" },
+    Rule { packages: &["verifa-fakes"], except: &[], kinds: SHIPPED, forbid: DRIVERS, only_verifa: Some(&["verifa-domain", "verifa-ports"]), why: "the fakes implement ports in memory, on the domain and the ports only" },
+    Rule { packages: &["*"], except: &["verifa-testkit"], kinds: SHIPPED, forbid: &["verifa-fakes"], only_verifa: None, why: "fakes are for tests: nothing ships with them" },
 ];
 
 /// `pattern` is an exact name, `prefix*`, or `*`.

@@ -186,10 +186,10 @@ impl CheckExecutor for DuplicateDetection {
 mod tests {
     use super::*;
     use crate::context::test_support::request;
-    use crate::memory::InMemoryDuplicateIndex;
     use serde_json::Value;
     use verifa_domain::tenancy::{Environment, Tenant};
     use verifa_domain::workflow::CheckStatus;
+    use verifa_fakes::InMemoryDuplicateIndex;
 
     fn req(
         session: &str,

@@ -20,7 +20,6 @@ pub mod document_ocr;
 pub mod duplicate_detection;
 pub mod id_document_filter;
 pub mod identity_crossref;
-pub mod memory;
 pub mod registry;
 pub mod risk_assessment;
 pub mod sandbox;

@@ -20,7 +20,6 @@ use crate::document_ocr::DocumentOcr;
 use crate::duplicate_detection::DuplicateDetection;
 use crate::id_document_filter::IdDocumentFilter;
 use crate::identity_crossref::IdentityCrossref;
-use crate::memory::{InMemoryDuplicateIndex, InMemoryWatchlistRepository};
 use crate::risk_assessment::RiskAssessment;
 use crate::sandbox::SandboxExecutor;
 use crate::specs;
@@ -50,19 +49,6 @@ impl std::fmt::Debug for BuiltinDeps {
             .field("vendor", &self.vendor)
             .field("screening_threshold", &self.screening_threshold)
             .finish_non_exhaustive()
-    }
-}
-
-impl BuiltinDeps {
-    /// In-memory stores (empty watchlists), no vendor, threshold 0.6: for tests and DB-less runs.
-    pub fn in_memory(duplicate_hash_key: Vec<u8>) -> Self {
-        Self {
-            watchlists: Arc::new(InMemoryWatchlistRepository::new()),
-            duplicates: Arc::new(InMemoryDuplicateIndex::new()),
-            duplicate_hash_key,
-            vendor: None,
-            screening_threshold: verifa_checks_core::screening::DEFAULT_THRESHOLD,
-        }
     }
 }
 
@@ -124,20 +110,31 @@ pub fn sandbox_hybrid_registry(deps: BuiltinDeps) -> CheckRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In-memory stores (empty watchlists), no vendor, threshold 0.6.
+    fn in_memory(duplicate_hash_key: Vec<u8>) -> BuiltinDeps {
+        BuiltinDeps {
+            watchlists: Arc::new(verifa_fakes::InMemoryWatchlistRepository::new()),
+            duplicates: Arc::new(verifa_fakes::InMemoryDuplicateIndex::new()),
+            duplicate_hash_key,
+            vendor: None,
+            screening_threshold: verifa_checks_core::screening::DEFAULT_THRESHOLD,
+        }
+    }
     use serde_json::json;
     use verifa_domain::workflow::schema;
 
     fn registries() -> Vec<CheckRegistry> {
         vec![
-            builtin_registry(BuiltinDeps::in_memory(b"key".to_vec())),
-            sandbox_hybrid_registry(BuiltinDeps::in_memory(b"key".to_vec())),
+            builtin_registry(in_memory(b"key".to_vec())),
+            sandbox_hybrid_registry(in_memory(b"key".to_vec())),
             crate::sandbox::sandbox_registry(),
         ]
     }
 
     #[test]
     fn catalogue_lists_all_15_policies_with_identical_specs() {
-        let builtin = builtin_registry(BuiltinDeps::in_memory(b"key".to_vec())).catalog();
+        let builtin = builtin_registry(in_memory(b"key".to_vec())).catalog();
         assert_eq!(builtin.policies.len(), 15);
         let names: Vec<&str> = builtin.policies.keys().map(String::as_str).collect();
         assert_eq!(names, specs::POLICIES.to_vec());
@@ -148,7 +145,7 @@ mod tests {
 
     #[test]
     fn every_schema_accepts_defaults_and_rejects_unknown_keys() {
-        for (name, spec) in builtin_registry(BuiltinDeps::in_memory(b"k".to_vec()))
+        for (name, spec) in builtin_registry(in_memory(b"k".to_vec()))
             .catalog()
             .policies
         {
@@ -178,7 +175,7 @@ mod tests {
 
     #[test]
     fn schemas_enforce_ranges_and_enums() {
-        let cat = builtin_registry(BuiltinDeps::in_memory(b"k".to_vec())).catalog();
+        let cat = builtin_registry(in_memory(b"k".to_vec())).catalog();
         let bad = [
             ("age_verification", json!({"minimum_age": 151})),
             ("age_verification", json!({"minimum_age": -1})),

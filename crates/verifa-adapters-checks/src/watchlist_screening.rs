@@ -170,11 +170,11 @@ impl CheckExecutor for WatchlistScreening {
 mod tests {
     use super::*;
     use crate::context::test_support::with_extracted;
-    use crate::memory::InMemoryWatchlistRepository;
     use serde_json::Value;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use verifa_checks_core::importers::{ofac, plain};
     use verifa_domain::workflow::CheckStatus;
+    use verifa_fakes::InMemoryWatchlistRepository;
 
     fn sample_records() -> Vec<WatchlistRecord> {
         let sdn = include_str!("../../verifa-checks-core/data/sample_sdn.csv");

@@ -1,0 +1,35 @@
+//! In-memory fakes of every Verifa port, in one place.
+//!
+//! [`MemoryStore`] implements every store port over one [`World`](state) behind a mutex, so a
+//! session change, its events, its result and its run are applied atomically just as a database
+//! transaction would apply them, and every MUST clause of the ports holds (compare-and-set on
+//! status, revision fences, exclusive claims, the fan-out cursor, tenant isolation). The
+//! repository contract suite (`verifa-testkit::contract`) runs against it as well as against
+//! SQLite and Postgres, which keeps the fakes honest.
+//!
+//! The other fakes: [`ManualClock`] (time that moves only when told), [`MemoryBlobs`]
+//! (document storage), [`RecordingTransport`] (webhook HTTP that records and answers as told),
+//! [`InMemoryWatchlistRepository`] and [`InMemoryDuplicateIndex`] (the check executors'
+//! stores).
+
+mod api_keys;
+mod blobs;
+mod clock;
+mod duplicates;
+mod health;
+mod idempotency;
+mod organizations;
+mod runs;
+mod sessions;
+mod state;
+mod transport;
+mod watchlists;
+mod webhooks;
+mod workflows;
+
+pub use blobs::MemoryBlobs;
+pub use clock::ManualClock;
+pub use duplicates::InMemoryDuplicateIndex;
+pub use state::MemoryStore;
+pub use transport::RecordingTransport;
+pub use watchlists::InMemoryWatchlistRepository;

@@ -1,0 +1,252 @@
+//! The session ports in memory: [`SessionStore`], [`SessionDocuments`], [`SessionEventLog`].
+//! [`check_change`] and [`apply_change`] split a change into the part that may refuse it and
+//! the part that writes, so a refused change writes nothing.
+
+use crate::state::{MemoryStore, StoredEvent, World, page_of};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::session::{Session, SessionStatus};
+use verifa_domain::tenancy::Tenant;
+use verifa_ports::RepoError;
+use verifa_ports::sessions::{
+    DocumentRecord, EventRecord, NewEvent, ResultRecord, ResultWrite, RunWrite, SessionChange,
+    SessionDocuments, SessionEventLog, SessionFilter, SessionStore,
+};
+
+/// Refuses a change that the store would refuse: a status that moved on, a run whose revision
+/// moved on, a run id taken.
+pub(crate) fn check_change(w: &World, change: &SessionChange) -> Result<(), RepoError> {
+    let s = &change.session;
+    match w.sessions.get(&s.id) {
+        Some(stored) if stored.tenant == s.tenant && stored.status == change.expected_status => {}
+        _ => return Err(RepoError::Conflict("session status changed".into())),
+    }
+    match &change.run {
+        None => Ok(()),
+        Some(RunWrite::Start(run)) => match w.runs.get(&run.id) {
+            Some(existing) if existing.session_id != s.id => {
+                Err(RepoError::Conflict(format!("run {} exists", run.id)))
+            }
+            _ => Ok(()),
+        },
+        Some(RunWrite::Update {
+            run,
+            expected_revision,
+        }) => match w.runs.get(&run.id) {
+            Some(stored) if stored.revision == *expected_revision => Ok(()),
+            _ => Err(RepoError::Conflict("workflow run changed".into())),
+        },
+    }
+}
+
+/// Writes a change that [`check_change`] accepted.
+pub(crate) fn apply_change(w: &mut World, change: &SessionChange) {
+    let s = &change.session;
+    if let Some(stored) = w.sessions.get_mut(&s.id) {
+        let created_at = stored.created_at;
+        *stored = s.clone();
+        stored.created_at = created_at;
+    }
+    append_events(w, s, &change.events);
+    match &change.result {
+        ResultWrite::Keep => {}
+        ResultWrite::Clear => {
+            w.results.remove(&s.id);
+        }
+        ResultWrite::Put(r) => {
+            w.results.insert(s.id.clone(), (**r).clone());
+        }
+    }
+    match &change.run {
+        None => {}
+        Some(RunWrite::Start(run)) => {
+            let old: Vec<String> = w
+                .runs
+                .values()
+                .filter(|r| r.session_id == s.id)
+                .map(|r| r.id.clone())
+                .collect();
+            w.executions.retain(|e| !old.contains(&e.run_id));
+            w.runs.retain(|_, r| r.session_id != s.id);
+            w.runs.insert(run.id.clone(), (**run).clone());
+        }
+        Some(RunWrite::Update { run, .. }) => {
+            if let Some(stored) = w.runs.get_mut(&run.id) {
+                crate::runs::write_state(stored, run);
+            }
+        }
+    }
+}
+
+fn append_events(w: &mut World, session: &Session, events: &[NewEvent]) {
+    for e in events {
+        let seq = w.next_event_seq();
+        w.events.push(StoredEvent {
+            seq,
+            id: e.id.clone(),
+            tenant: session.tenant.clone(),
+            session_id: session.id.clone(),
+            event_type: e.event.event_type().to_owned(),
+            data: e.event.payload(session),
+            created_at: session.updated_at,
+        });
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn insert(&self, session: &Session, events: &[NewEvent]) -> Result<(), RepoError> {
+        let mut w = self.world()?;
+        if w.sessions.contains_key(&session.id) {
+            return Err(RepoError::Conflict(format!(
+                "session {} exists",
+                session.id
+            )));
+        }
+        w.sessions.insert(session.id.clone(), session.clone());
+        append_events(&mut w, session, events);
+        Ok(())
+    }
+
+    async fn get(&self, tenant: &Tenant, id: &str) -> Result<Session, RepoError> {
+        self.world()?
+            .sessions
+            .get(id)
+            .filter(|s| &s.tenant == tenant)
+            .cloned()
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn list(
+        &self,
+        tenant: &Tenant,
+        filter: &SessionFilter,
+        page: PageRequest,
+    ) -> Result<Page<Session>, RepoError> {
+        let w = self.world()?;
+        let mut items: Vec<Session> = w
+            .sessions
+            .values()
+            .filter(|s| &s.tenant == tenant)
+            .filter(|s| filter.status.is_none_or(|st| s.status == st))
+            .filter(|s| {
+                filter
+                    .external_ref
+                    .as_ref()
+                    .is_none_or(|r| s.external_ref.as_ref() == Some(r))
+            })
+            .filter(|s| {
+                filter
+                    .q
+                    .as_ref()
+                    .is_none_or(|q| &s.id == q || s.external_ref.as_ref() == Some(q))
+            })
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        Ok(page_of(items, page))
+    }
+
+    async fn apply(&self, change: &SessionChange) -> Result<(), RepoError> {
+        let mut w = self.world()?;
+        check_change(&w, change)?;
+        apply_change(&mut w, change);
+        Ok(())
+    }
+
+    async fn result(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+    ) -> Result<Option<ResultRecord>, RepoError> {
+        Ok(self
+            .world()?
+            .results
+            .get(session_id)
+            .filter(|r| &r.tenant == tenant)
+            .cloned())
+    }
+
+    async fn stale_capture_sessions(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Session>, RepoError> {
+        let w = self.world()?;
+        let mut stale: Vec<Session> = w
+            .sessions
+            .values()
+            .filter(|s| matches!(s.status, SessionStatus::Pending | SessionStatus::Capturing))
+            .filter(|s| s.token_expires_at.is_some_and(|t| t < now))
+            .cloned()
+            .collect();
+        stale.sort_by_key(|s| s.token_expires_at);
+        stale.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(stale)
+    }
+}
+
+#[async_trait]
+impl SessionDocuments for MemoryStore {
+    async fn put_document(
+        &self,
+        document: &DocumentRecord,
+        change: &SessionChange,
+    ) -> Result<Option<DocumentRecord>, RepoError> {
+        let mut w = self.world()?;
+        check_change(&w, change)?;
+        apply_change(&mut w, change);
+        let previous = w
+            .documents
+            .iter()
+            .position(|d| {
+                d.session_id == document.session_id && d.document_type == document.document_type
+            })
+            .map(|i| w.documents.remove(i));
+        w.documents.push(document.clone());
+        Ok(previous)
+    }
+
+    async fn documents(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+    ) -> Result<Vec<DocumentRecord>, RepoError> {
+        let w = self.world()?;
+        let mut docs: Vec<DocumentRecord> = w
+            .documents
+            .iter()
+            .filter(|d| &d.tenant == tenant && d.session_id == session_id)
+            .cloned()
+            .collect();
+        docs.sort_by_key(|d| d.created_at);
+        Ok(docs)
+    }
+}
+
+#[async_trait]
+impl SessionEventLog for MemoryStore {
+    async fn events(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+        page: PageRequest,
+    ) -> Result<Page<EventRecord>, RepoError> {
+        let w = self.world()?;
+        let items: Vec<EventRecord> = w
+            .events
+            .iter()
+            .filter(|e| &e.tenant == tenant && e.session_id == session_id)
+            .map(|e| EventRecord {
+                seq: e.seq,
+                id: e.id.clone(),
+                session_id: e.session_id.clone(),
+                event_type: e.event_type.clone(),
+                data: e.data.clone(),
+                created_at: e.created_at,
+            })
+            .collect();
+        Ok(page_of(items, page))
+    }
+}
