@@ -15,6 +15,7 @@ mod m20261126_000003_sessions;
 mod m20261126_000004_watchlists;
 mod m20261126_000005_webhooks;
 mod m20261126_000006_claim_indexes;
+mod m20261201_000007_revisions;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_watchlists::Migration),
             Box::new(m20261126_000005_webhooks::Migration),
             Box::new(m20261126_000006_claim_indexes::Migration),
+            Box::new(m20261201_000007_revisions::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ pub mod organizations;
 pub mod ports;
 pub mod qr;
 pub mod rate_limit;
+mod retry;
 pub mod runs;
 pub mod secrets;
 pub mod services;

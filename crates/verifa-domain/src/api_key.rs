@@ -148,6 +148,8 @@ pub struct ApiKey {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Incremented by every stored change; an update names the revision it was read at.
+    pub revision: i32,
 }
 
 /// Why a key that exists may still not be used.
@@ -182,6 +184,17 @@ impl ApiKey {
             }
         }
         Ok(())
+    }
+}
+
+impl ApiKey {
+    /// Whether the key can administer keys at `now` (active, unexpired, holding
+    /// [`KEY_ADMIN_SCOPE`](crate::scopes::KEY_ADMIN_SCOPE)).
+    pub fn administers_keys(&self, now: DateTime<Utc>) -> bool {
+        self.key_type == KeyType::Secret
+            && self.is_active
+            && self.expires_at.is_none_or(|at| at > now)
+            && self.scopes.allows(crate::scopes::KEY_ADMIN_SCOPE)
     }
 }
 
@@ -271,6 +284,7 @@ mod tests {
             last_used_at: None,
             created_at: t,
             updated_at: t,
+            revision: 0,
         }
     }
 

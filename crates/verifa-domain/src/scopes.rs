@@ -104,11 +104,42 @@ impl ScopeSet {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The scopes of `other` this set does not satisfy (a key may grant, change or manage only
+    /// what it holds itself).
+    pub fn missing_from(&self, other: &ScopeSet) -> Vec<String> {
+        other
+            .0
+            .iter()
+            .filter(|s| !self.allows(s))
+            .cloned()
+            .collect()
+    }
 }
+
+/// The scope that manages keys: an organization and environment always keep one usable key
+/// holding it.
+pub const KEY_ADMIN_SCOPE: &str = "api_keys:write";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_scopes_respect_implications() {
+        let holder = ScopeSet::parse(["workflows:write", "api_keys:write"]).unwrap_or_default();
+        let wanted = ScopeSet::parse(["workflows:trigger", "api_keys:write", "sessions:read"])
+            .unwrap_or_default();
+        assert_eq!(
+            holder.missing_from(&wanted),
+            vec!["sessions:read".to_owned()]
+        );
+        assert!(
+            ScopeSet::all()
+                .missing_from(&ScopeSet::defaults())
+                .is_empty()
+        );
+    }
 
     #[test]
     fn unknown_scopes_are_all_reported() {

@@ -1,6 +1,6 @@
 //! [`ApiKeyRepository`] in memory.
 
-use crate::state::{MemoryStore, page_of};
+use crate::state::{MemoryStore, World, page_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use verifa_domain::api_key::ApiKey;
@@ -58,28 +58,33 @@ impl ApiKeyRepository for MemoryStore {
     }
 
     async fn update(&self, key: &ApiKey) -> Result<(), RepoError> {
+        overwrite(&mut *self.world()?, key)
+    }
+
+    async fn update_keeping_admin(
+        &self,
+        key: &ApiKey,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        // The world's lock makes the check and the write one step, as the adapter's lock does.
         let mut w = self.world()?;
         let tenant = Tenant::new(key.org_id.clone(), key.environment);
-        match w
+        let still_administered = w
             .api_keys
-            .get_mut(&key.id)
+            .values()
             .filter(|k| in_tenant(k, &tenant))
-        {
-            Some(stored) => {
-                // The identity, the secret and the creation time never change.
-                let (secret_hash, key_prefix, created_at) = (
-                    stored.secret_hash.clone(),
-                    stored.key_prefix.clone(),
-                    stored.created_at,
-                );
-                *stored = key.clone();
-                stored.secret_hash = secret_hash;
-                stored.key_prefix = key_prefix;
-                stored.created_at = created_at;
-                Ok(())
-            }
-            None => Err(RepoError::NotFound),
+            .any(|k| {
+                if k.id == key.id {
+                    key.administers_keys(now)
+                } else {
+                    k.administers_keys(now)
+                }
+            });
+        overwrite_checked(&w, key)?;
+        if !still_administered {
+            return Ok(false);
         }
+        overwrite(&mut w, key).map(|()| true)
     }
 
     async fn record_use(&self, id: &str, at: DateTime<Utc>) -> Result<(), RepoError> {
@@ -88,4 +93,37 @@ impl ApiKeyRepository for MemoryStore {
         }
         Ok(())
     }
+}
+
+/// Refuses an overwrite of an absent key or of one that moved past the revision read.
+fn overwrite_checked(w: &World, key: &ApiKey) -> Result<(), RepoError> {
+    let tenant = Tenant::new(key.org_id.clone(), key.environment);
+    match w.api_keys.get(&key.id).filter(|k| in_tenant(k, &tenant)) {
+        None => Err(RepoError::NotFound),
+        Some(stored) if stored.revision != key.revision => Err(RepoError::Conflict(
+            "the row changed since it was read".into(),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The fenced overwrite of a key's mutable fields.
+fn overwrite(w: &mut World, key: &ApiKey) -> Result<(), RepoError> {
+    overwrite_checked(w, key)?;
+    if let Some(stored) = w.api_keys.get_mut(&key.id) {
+        // The identity, the secret, the creation and the last use never change here.
+        let (secret_hash, key_prefix, created_at, last_used_at) = (
+            stored.secret_hash.clone(),
+            stored.key_prefix.clone(),
+            stored.created_at,
+            stored.last_used_at,
+        );
+        *stored = key.clone();
+        stored.secret_hash = secret_hash;
+        stored.key_prefix = key_prefix;
+        stored.created_at = created_at;
+        stored.last_used_at = last_used_at;
+        stored.revision = key.revision.saturating_add(1);
+    }
+    Ok(())
 }

@@ -19,8 +19,11 @@ use verifa_ports::sessions::{
 pub(crate) fn check_change(w: &World, change: &SessionChange) -> Result<(), RepoError> {
     let s = &change.session;
     match w.sessions.get(&s.id) {
-        Some(stored) if stored.tenant == s.tenant && stored.status == change.expected_status => {}
-        _ => return Err(RepoError::Conflict("session status changed".into())),
+        Some(stored)
+            if stored.tenant == s.tenant
+                && stored.status == change.expected_status
+                && stored.revision == change.expected_revision => {}
+        _ => return Err(RepoError::Conflict("session changed".into())),
     }
     match &change.run {
         None => Ok(()),

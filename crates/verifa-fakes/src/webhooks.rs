@@ -78,9 +78,22 @@ impl EndpointStore for MemoryStore {
         else {
             return Err(RepoError::NotFound);
         };
+        if stored.revision != endpoint.revision {
+            return Err(RepoError::Conflict(
+                "the row changed since it was read".into(),
+            ));
+        }
+        // The streak is the store's own; only re-enabling a disabled endpoint ends it.
+        let streak = if !stored.enabled && endpoint.enabled {
+            0
+        } else {
+            stored.consecutive_failures
+        };
         let created_at = stored.created_at;
         *stored = endpoint.clone();
         stored.created_at = created_at;
+        stored.consecutive_failures = streak;
+        stored.revision = endpoint.revision + 1;
         Ok(())
     }
 
@@ -288,6 +301,7 @@ impl DeliveryStore for MemoryStore {
                             e.enabled = false;
                             e.disabled_at = Some(a.attempted_at);
                             e.updated_at = a.attempted_at;
+                            e.revision += 1;
                             endpoint_disabled = true;
                         }
                     }

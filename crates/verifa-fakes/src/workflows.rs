@@ -15,9 +15,17 @@ use verifa_ports::workflows::{
 };
 
 fn clear_default(workflows: &mut BTreeMap<String, WorkflowRecord>, tenant: &Tenant) {
-    for w in workflows.values_mut().filter(|w| &w.tenant == tenant) {
+    for w in workflows
+        .values_mut()
+        .filter(|w| &w.tenant == tenant && w.is_default)
+    {
         w.is_default = false;
+        w.revision += 1;
     }
+}
+
+fn changed() -> RepoError {
+    RepoError::Conflict("the row changed since it was read".into())
 }
 
 #[async_trait]
@@ -86,6 +94,10 @@ impl WorkflowStore for MemoryStore {
         else {
             return Err(RepoError::NotFound);
         };
+        if head.revision != workflow.revision {
+            return Err(changed());
+        }
+        head.revision += 1;
         head.name = workflow.name.clone();
         head.description = workflow.description.clone();
         head.screening_settings = workflow.screening_settings.clone();
@@ -98,18 +110,16 @@ impl WorkflowStore for MemoryStore {
     async fn publish(&self, expected_version: i32, p: &Publication) -> Result<(), RepoError> {
         let mut w = self.world()?;
         let next = &p.workflow;
-        let Some(head) = w
-            .workflows
-            .get_mut(&next.id)
-            .filter(|h| h.tenant == next.tenant && h.version == expected_version)
-        else {
+        let Some(head) = w.workflows.get_mut(&next.id).filter(|h| {
+            h.tenant == next.tenant && h.version == expected_version && h.revision == next.revision
+        }) else {
             return Err(RepoError::Conflict("workflow version changed".into()));
         };
-        let is_default = head.is_default;
-        let is_active = head.is_active;
+        let (is_default, is_active, revision) = (head.is_default, head.is_active, head.revision);
         *head = next.clone();
         head.is_default = is_default;
         head.is_active = is_active;
+        head.revision = revision + 1;
         w.versions.push(p.version.clone());
         if let Some(draft_id) = &p.draft_id
             && let Some(d) = w
@@ -138,6 +148,7 @@ impl WorkflowStore for MemoryStore {
         if let Some(h) = w.workflows.get_mut(id) {
             h.is_default = true;
             h.updated_at = now;
+            h.revision += 1;
         }
         Ok(())
     }
@@ -155,6 +166,7 @@ impl WorkflowStore for MemoryStore {
         };
         h.rollout = entries.to_vec();
         h.rollout_updated_at = now;
+        h.revision += 1;
         Ok(())
     }
 
@@ -259,12 +271,16 @@ impl DraftStore for MemoryStore {
         else {
             return Err(RepoError::NotFound);
         };
+        if d.revision != draft.revision {
+            return Err(changed());
+        }
         let (workflow_id, base_version, created_at) =
             (d.workflow_id.clone(), d.base_version, d.created_at);
         *d = draft.clone();
         d.workflow_id = workflow_id;
         d.base_version = base_version;
         d.created_at = created_at;
+        d.revision = draft.revision + 1;
         Ok(())
     }
 }

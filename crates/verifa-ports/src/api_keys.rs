@@ -31,9 +31,28 @@ pub trait ApiKeyRepository: Send + Sync {
 
     /// Overwrites the mutable fields of an existing key of the tenant.
     ///
+    /// MUST be fenced: writes only when the stored revision still equals the record's `revision`
+    /// (the one read), and stores `revision + 1`.
+    ///
     /// # Errors
-    /// [`RepoError::NotFound`] when absent in this tenant.
+    /// [`RepoError::Conflict`] when the row moved on (re-read and retry); [`RepoError::NotFound`]
+    /// when absent in the tenant.
     async fn update(&self, key: &ApiKey) -> Result<(), RepoError>;
+
+    /// Overwrites a key like [`update`](Self::update), unless afterwards no key of its tenant
+    /// would still [administer keys](ApiKey::administers_keys) at `now`: then nothing is
+    /// written and the answer is `false`.
+    ///
+    /// MUST be atomic against concurrent calls for the same tenant: two of them can never
+    /// together leave the tenant without a key administrator.
+    ///
+    /// # Errors
+    /// As [`update`](Self::update).
+    async fn update_keeping_admin(
+        &self,
+        key: &ApiKey,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
 
     /// Records a successful authentication (coarse; callers throttle it).
     async fn record_use(&self, id: &str, at: DateTime<Utc>) -> Result<(), RepoError>;

@@ -44,6 +44,9 @@ pub struct EndpointRecord {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Incremented by every stored change (the breaker's included); an update names the
+    /// revision it read.
+    pub revision: i32,
 }
 
 /// State of a delivery.
@@ -232,7 +235,16 @@ pub trait EndpointStore: Send + Sync {
     /// Enabled endpoints of a tenant (fan-out).
     async fn enabled_endpoints(&self, tenant: &Tenant) -> Result<Vec<EndpointRecord>, RepoError>;
 
-    /// Overwrites every mutable field (url … secret, counters, `updated_at`).
+    /// Overwrites the fields a caller edits (url … secret, `enabled`, `updated_at`); re-enabling
+    /// a disabled endpoint clears its failure streak. The streak itself is the store's (see
+    /// [`DeliveryStore::finish_attempts`]), and disabling by the breaker advances the revision.
+    ///
+    /// MUST be fenced: writes only when the stored revision still equals the record's `revision`
+    /// (the one read), and stores `revision + 1`.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the row moved on (re-read and retry); [`RepoError::NotFound`]
+    /// when absent in the tenant.
     async fn update_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError>;
 
     /// Deletes an endpoint and its deliveries. [`RepoError::NotFound`] when absent.

@@ -43,6 +43,8 @@ pub struct WorkflowRecord {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Incremented by every stored change of the head; an update names the revision it read.
+    pub revision: i32,
 }
 
 /// An immutable version. `graph_json` stays text on purpose: a version is stored and returned
@@ -110,6 +112,8 @@ pub struct DraftRecord {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Incremented by every stored change; an update names the revision it read.
+    pub revision: i32,
 }
 
 /// A new version together with the head changes that publish it.
@@ -202,10 +206,19 @@ pub trait WorkflowStore: Send + Sync {
     ) -> Result<Page<WorkflowRecord>, RepoError>;
 
     /// Overwrites name, description, settings, layout and `is_active` (never the version).
+    ///
+    /// MUST be fenced: writes only when the stored revision still equals the record's `revision`
+    /// (the one read), and stores `revision + 1`.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the row moved on (re-read and retry); [`RepoError::NotFound`]
+    /// when absent in the tenant.
     async fn update_head(&self, workflow: &WorkflowRecord) -> Result<(), RepoError>;
 
     /// Publishes a version: inserts it, sets the head (version, rollout, format…) only if the
-    /// head's version is still `expected_version`, and marks the draft published — atomically.
+    /// head's version is still `expected_version` and its revision still the one the
+    /// publication's head was read at, and marks the draft published — atomically.
+    /// Every write of a head (this one, defaults, rollouts) MUST advance its revision.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when another publication won the race.
@@ -280,6 +293,13 @@ pub trait DraftStore: Send + Sync {
     ) -> Result<Page<DraftRecord>, RepoError>;
 
     /// Overwrites a draft.
+    ///
+    /// MUST be fenced: writes only when the stored revision still equals the record's `revision`
+    /// (the one read), and stores `revision + 1`.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the row moved on (re-read and retry); [`RepoError::NotFound`]
+    /// when absent in the tenant.
     async fn update_draft(&self, draft: &DraftRecord) -> Result<(), RepoError>;
 }
 

@@ -3,11 +3,15 @@
 use crate::Database;
 use crate::entities::api_keys as keys;
 use crate::error::{corrupt, map_db};
+use crate::repos::common::fenced;
 use crate::repos::common::{fetch_page, in_tenant};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 use verifa_domain::api_key::{ApiKey, KeyType};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::scopes::ScopeSet;
@@ -37,6 +41,7 @@ pub(crate) fn to_active(k: &ApiKey) -> keys::ActiveModel {
         last_used_at: Set(k.last_used_at),
         created_at: Set(k.created_at),
         updated_at: Set(k.updated_at),
+        revision: Set(k.revision),
     }
 }
 
@@ -78,6 +83,7 @@ fn from_model(m: keys::Model) -> Result<ApiKey, RepoError> {
         last_used_at: m.last_used_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        revision: m.revision,
     })
 }
 
@@ -135,30 +141,56 @@ impl ApiKeyRepository for Database {
     }
 
     async fn update(&self, key: &ApiKey) -> Result<(), RepoError> {
-        let mut active = to_active(key);
-        // Identity and secret never change after creation.
-        for col in [
-            keys::Column::OrgId,
-            keys::Column::Environment,
-            keys::Column::KeyType,
-            keys::Column::KeyPrefix,
-            keys::Column::SecretHash,
-            keys::Column::CreatedAt,
-        ] {
-            active.not_set(col);
+        write_fenced(&self.conn, key).await
+    }
+
+    async fn update_keeping_admin(
+        &self,
+        key: &ApiKey,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let outcome = async {
+            let tenant = Tenant::new(key.org_id.clone(), key.environment);
+            let scope = in_tenant(keys::Column::OrgId, keys::Column::Environment, &tenant);
+            if txn.get_database_backend() == DbBackend::Postgres {
+                // Lock the tenant's keys: two of these calls never interleave, so together they
+                // cannot remove the last key administrator. (SQLite serialises writers.)
+                keys::Entity::find()
+                    .select_only()
+                    .column(keys::Column::Id)
+                    .filter(scope.clone())
+                    .lock_exclusive()
+                    .into_tuple::<String>()
+                    .all(&txn)
+                    .await
+                    .map_err(map_db)?;
+            }
+            write_fenced(&txn, key).await?;
+            let keys = keys::Entity::find()
+                .filter(scope)
+                .all(&txn)
+                .await
+                .map_err(map_db)?
+                .into_iter()
+                .map(from_model)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(keys.iter().any(|k| k.administers_keys(now)))
         }
-        let result = keys::Entity::update_many()
-            .set(active)
-            .filter(keys::Column::Id.eq(key.id.clone()))
-            .filter(keys::Column::OrgId.eq(key.org_id.clone()))
-            .filter(keys::Column::Environment.eq(key.environment.as_str()))
-            .exec(&self.conn)
-            .await
-            .map_err(map_db)?;
-        if result.rows_affected == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
+        .await;
+        match outcome {
+            Ok(true) => {
+                txn.commit().await.map_err(map_db)?;
+                Ok(true)
+            }
+            Ok(false) => {
+                let _ = txn.rollback().await;
+                Ok(false)
+            }
+            Err(e) => {
+                let _ = txn.rollback().await;
+                Err(e)
+            }
         }
     }
 
@@ -171,4 +203,44 @@ impl ApiKeyRepository for Database {
             .map_err(map_db)?;
         Ok(())
     }
+}
+
+/// The fenced overwrite of a key's mutable fields (identity, secret, creation and last use
+/// never change here).
+async fn write_fenced<C: ConnectionTrait>(conn: &C, key: &ApiKey) -> Result<(), RepoError> {
+    let mut active = to_active(key);
+    for col in [
+        keys::Column::OrgId,
+        keys::Column::Environment,
+        keys::Column::KeyType,
+        keys::Column::KeyPrefix,
+        keys::Column::SecretHash,
+        keys::Column::CreatedAt,
+        keys::Column::LastUsedAt,
+    ] {
+        active.not_set(col);
+    }
+    active.revision = Set(key.revision.saturating_add(1));
+    let scope = || {
+        Condition::all()
+            .add(keys::Column::Id.eq(key.id.clone()))
+            .add(keys::Column::OrgId.eq(key.org_id.clone()))
+            .add(keys::Column::Environment.eq(key.environment.as_str()))
+    };
+    let result = keys::Entity::update_many()
+        .set(active)
+        .filter(scope())
+        .filter(keys::Column::Revision.eq(key.revision))
+        .exec(conn)
+        .await
+        .map_err(map_db)?;
+    fenced(result.rows_affected, async {
+        Ok(keys::Entity::find()
+            .filter(scope())
+            .one(conn)
+            .await
+            .map_err(map_db)?
+            .is_some())
+    })
+    .await
 }

@@ -63,3 +63,20 @@ where
         .map_err(crate::error::map_db)?;
     Ok((rows, total))
 }
+
+/// The outcome of a fenced update that matched `rows` rows: none means the row is absent
+/// (`NotFound`) or moved past the revision it was read at (`Conflict`), which `exists` tells.
+pub(crate) async fn fenced<F>(rows: u64, exists: F) -> Result<(), RepoError>
+where
+    F: std::future::Future<Output = Result<bool, RepoError>>,
+{
+    if rows == 1 {
+        Ok(())
+    } else if exists.await? {
+        Err(RepoError::Conflict(
+            "the row changed since it was read".into(),
+        ))
+    } else {
+        Err(RepoError::NotFound)
+    }
+}

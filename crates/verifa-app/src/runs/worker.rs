@@ -21,6 +21,9 @@ use verifa_ports::clock::Clock;
 use verifa_ports::runs::{NewAttempt, RunStore};
 use verifa_ports::sessions::{ResultRecord, SessionChange, SessionDocuments, SessionStore};
 
+/// How often a step's commit is retried when its session changed meanwhile.
+const SESSION_RETRIES: usize = 8;
+
 /// Worker tuning.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -178,23 +181,13 @@ impl RunWorker {
                 })
                 .collect();
             let decided = step.verdict.is_some();
-            let started = Instant::now();
-            let change = self
-                .session_change(&run, step.session, step.verdict, now)
-                .await?;
-            if change.is_some() {
-                self.stats.record(Timed::Read, started);
-            }
             let expected = run.revision;
             run.revision += 1;
             // A run with nothing due now gives its lease back in the same commit (the lapsed
             // `until` frees it; the owner stays so the revision fence still holds).
             run.lease.until = step.continues.then(|| now + self.settings.lease);
-            let started = Instant::now();
-            self.runs
-                .commit_run(&run, expected, &attempts, change.as_ref())
+            self.commit_step(&run, expected, &attempts, step.session, step.verdict, now)
                 .await?;
-            self.stats.record(Timed::Commit { park: false }, started);
             if decided {
                 self.stats.decided();
             }
@@ -202,6 +195,57 @@ impl RunWorker {
                 return Ok(());
             }
         }
+    }
+
+    /// Commits a step with the session change it implies. The change is fenced on the
+    /// session's revision: when the session changed meanwhile (a metadata update) while the run
+    /// is still ours, the change is built again from the fresh session and the commit retried.
+    async fn commit_step(
+        &self,
+        run: &WorkflowRun,
+        expected: i32,
+        attempts: &[NewAttempt],
+        action: Option<Action>,
+        verdict: Option<Verdict>,
+        now: DateTime<Utc>,
+    ) -> Result<(), WorkerError> {
+        for _ in 0..SESSION_RETRIES {
+            let started = Instant::now();
+            let change = self
+                .session_change(run, action.clone(), verdict.clone(), now)
+                .await?;
+            if change.is_some() {
+                self.stats.record(Timed::Read, started);
+            }
+            let started = Instant::now();
+            match self
+                .runs
+                .commit_run(run, expected, attempts, change.as_ref())
+                .await
+            {
+                Ok(()) => {
+                    self.stats.record(Timed::Commit { park: false }, started);
+                    return Ok(());
+                }
+                Err(RepoError::Conflict(_))
+                    if change.is_some() && self.holds(run, expected).await? => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(WorkerError::Store(RepoError::Conflict(
+            "the session kept changing under the run's commit".into(),
+        )))
+    }
+
+    /// Whether the stored run is still the one this worker claimed (same revision and owner).
+    async fn holds(&self, run: &WorkflowRun, expected: i32) -> Result<bool, WorkerError> {
+        let stored = self
+            .runs
+            .run_for_session(&run.tenant, &run.session_id)
+            .await?;
+        Ok(stored.is_some_and(|s| {
+            s.id == run.id && s.revision == expected && s.lease.owner == run.lease.owner
+        }))
     }
 
     fn registry(&self, run: &WorkflowRun) -> &CheckRegistry {

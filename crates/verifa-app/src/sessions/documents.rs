@@ -1,13 +1,15 @@
 //! Session documents: uploads are sniffed by their magic bytes, encrypted before they reach
 //! document storage, and recorded with the session change they cause (`pending` → `capturing`).
 
-use super::{SessionService, change, illegal, map_conflict};
+use super::{SessionService, change, illegal};
 use crate::api_keys::Caller;
 use crate::error::{AppError, FieldError};
 use crate::ids::new_id;
+use crate::retry::{Attempt, retrying};
 use sha2::{Digest, Sha256};
 use verifa_domain::documents::{self, DocumentType};
 use verifa_domain::session::{self, Action};
+use verifa_ports::RepoError;
 use verifa_ports::sessions::DocumentRecord;
 
 /// Longest text (an MRZ) accepted with a document.
@@ -65,7 +67,7 @@ impl SessionService {
             return Err(AppError::Validation(errors));
         }
         let now = self.clock.now();
-        let t = session::transition(&current, Action::UploadDocument, now).map_err(illegal)?;
+        session::check(current.status, &Action::UploadDocument).map_err(illegal)?;
         let doc_id = new_id("doc");
         let key = format!(
             "{}/{}/{}/{}",
@@ -95,7 +97,24 @@ impl SessionService {
                 .map(|t| self.cipher.seal_text(&t, &document_text_context(&doc_id))),
             created_at: now,
         };
-        match self.documents.put_document(&document, &change(t)).await {
+        // The bytes are stored first; the metadata and the session change follow, fenced on the
+        // session's revision (read again when another change won).
+        let tenant = current.tenant.clone();
+        let stored = retrying!(
+            "the session",
+            async {
+                let current = self.session(&tenant, id).await?;
+                let t = session::transition(&current, Action::UploadDocument, self.clock.now())
+                    .map_err(illegal)?;
+                match self.documents.put_document(&document, &change(t)).await {
+                    Ok(replaced) => Ok(Attempt::Done(replaced)),
+                    Err(RepoError::Conflict(_)) => Ok(Attempt::Again),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            .await
+        );
+        match stored {
             Ok(Some(replaced)) => {
                 if let Err(e) = self.storage.delete(&replaced.storage_key).await {
                     tracing::warn!(error = %e, document_id = %replaced.id, "could not delete a replaced document");
@@ -104,7 +123,7 @@ impl SessionService {
             Ok(None) => {}
             Err(e) => {
                 let _ = self.storage.delete(&key).await;
-                return Err(map_conflict(e));
+                return Err(e);
             }
         }
         Ok(document)

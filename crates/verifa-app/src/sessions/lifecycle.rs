@@ -1,6 +1,7 @@
 //! A session's life outside its run: create, list, read, update, submit, expire, simulate.
 
-use super::{SessionService, SessionView, change, fields_context, illegal, map_conflict};
+use super::mutate;
+use super::{SessionService, SessionView, change, fields_context, illegal};
 use crate::api_keys::Caller;
 use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
@@ -143,6 +144,7 @@ impl SessionService {
             completed_at: None,
             created_at: now,
             updated_at: now,
+            revision: 0,
         };
         let created = NewEvent {
             id: new_id("evt"),
@@ -167,7 +169,8 @@ impl SessionService {
         self.session(&caller.tenant(), id).await
     }
 
-    /// Updates `external_ref` and merges `metadata` (null deletes a key).
+    /// Updates `external_ref` and merges `metadata` (null deletes a key), on the session as it is
+    /// when written: concurrent updates all land.
     pub async fn update(
         &self,
         caller: &Caller,
@@ -175,51 +178,66 @@ impl SessionService {
         external_ref: Option<Option<String>>,
         metadata: Option<Map<String, Value>>,
     ) -> Result<Session, AppError> {
-        let current = self.get(caller, id).await?;
-        if current.is_redacted() {
-            return Err(AppError::InvalidState(format!(
-                "session {id} is redacted and cannot be updated"
-            )));
-        }
-        let mut errors = Vec::new();
         if external_ref
             .as_ref()
             .and_then(Option::as_deref)
             .is_some_and(|r| !session::valid_external_ref(r))
         {
-            errors.push(external_ref_error());
+            return Err(AppError::Validation(vec![external_ref_error()]));
         }
-        let t = session::transition(
-            &current,
-            Action::Update {
-                external_ref,
-                metadata,
-            },
-            self.clock.now(),
-        )
-        .map_err(illegal)?;
-        for (field, message) in session::check_metadata(&t.session.metadata) {
-            errors.push(FieldError::new(field, message));
+        let now = self.clock.now();
+        mutate!(self, &caller.tenant(), id, |current| async {
+            if current.is_redacted() {
+                return Err(AppError::InvalidState(format!(
+                    "session {id} is redacted and cannot be updated"
+                )));
+            }
+            let action = Action::Update {
+                external_ref: external_ref.clone(),
+                metadata: metadata.clone(),
+            };
+            let t = session::transition(&current, action, now).map_err(illegal)?;
+            let problems: Vec<FieldError> = session::check_metadata(&t.session.metadata)
+                .into_iter()
+                .map(|(field, message)| FieldError::new(field, message))
+                .collect();
+            if !problems.is_empty() {
+                return Err(AppError::Validation(problems));
+            }
+            Ok(change(t))
         }
-        if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
-        }
-        let change = change(t);
-        self.sessions.apply(&change).await.map_err(map_conflict)?;
-        Ok(change.session)
+        .await)
     }
 
     /// Submits a session: live → processing (the run starts in the same transaction); sandbox →
     /// `sandbox_pending`. Missing documents → 422 listing them.
     pub async fn submit(&self, caller: &Caller, id: &str) -> Result<Session, AppError> {
-        let current = self.get(caller, id).await?;
-        // Refused before the documents are read.
-        session::check(current.status, &Action::SubmitToSandbox).map_err(illegal)?;
-        let docs = self.documents.documents(&current.tenant, id).await?;
+        mutate!(self, &caller.tenant(), id, |current| async {
+            // Refused before the documents are read.
+            session::check(current.status, &Action::SubmitToSandbox).map_err(illegal)?;
+            self.missing_documents(&current).await?;
+            let now = self.clock.now();
+            if current.tenant.environment.is_sandbox() {
+                let t =
+                    session::transition(&current, Action::SubmitToSandbox, now).map_err(illegal)?;
+                Ok(change(t))
+            } else {
+                self.start_run_change(&current, None, now).await
+            }
+        }
+        .await)
+    }
+
+    /// 422 listing the documents a session still needs before it can be submitted.
+    async fn missing_documents(&self, current: &Session) -> Result<(), AppError> {
+        let docs = self
+            .documents
+            .documents(&current.tenant, &current.id)
+            .await?;
         let present: Vec<DocumentType> = docs.iter().map(|d| d.document_type).collect();
         let has_face_match = match &current.workflow_id {
             Some(w) => self
-                .pinned_version(&current.tenant, w, id)
+                .pinned_version(&current.tenant, w, &current.id)
                 .await
                 .map(|p| {
                     p.graph
@@ -234,43 +252,34 @@ impl SessionService {
             &documents::required_documents(current.declared_document_type(), has_face_match),
             &present,
         );
-        if !missing.is_empty() {
-            return Err(AppError::Validation(
-                missing
-                    .iter()
-                    .map(|d| {
-                        FieldError::new(
-                            format!("documents.{}", d.as_str()),
-                            "is required before submitting",
-                        )
-                    })
-                    .collect(),
-            ));
+        if missing.is_empty() {
+            return Ok(());
         }
-        let now = self.clock.now();
-        let change = if current.tenant.environment.is_sandbox() {
-            change(session::transition(&current, Action::SubmitToSandbox, now).map_err(illegal)?)
-        } else {
-            self.start_run_change(&current, None, now).await?
-        };
-        self.sessions.apply(&change).await.map_err(map_conflict)?;
-        Ok(change.session)
+        Err(AppError::Validation(
+            missing
+                .iter()
+                .map(|d| {
+                    FieldError::new(
+                        format!("documents.{}", d.as_str()),
+                        "is required before submitting",
+                    )
+                })
+                .collect(),
+        ))
     }
 
     /// Expires an active session.
     pub async fn expire(&self, caller: &Caller, id: &str) -> Result<Session, AppError> {
-        let current = self.get(caller, id).await?;
-        let t = session::transition(
-            &current,
-            Action::Expire {
+        let now = self.clock.now();
+        mutate!(self, &caller.tenant(), id, |current| async {
+            let action = Action::Expire {
                 reason: ExpireReason::Requested,
-            },
-            self.clock.now(),
-        )
-        .map_err(illegal)?;
-        let change = change(t);
-        self.sessions.apply(&change).await.map_err(map_conflict)?;
-        Ok(change.session)
+            };
+            Ok(change(
+                session::transition(&current, action, now).map_err(illegal)?,
+            ))
+        }
+        .await)
     }
 
     /// Expires sessions whose capture token lapsed while they were still pending or capturing
@@ -320,28 +329,30 @@ impl SessionService {
         let Some(outcome) = session::simulated_outcome(action) else {
             return self.expire(caller, id).await.map(|s| (s, action));
         };
-        let now = self.clock.now();
-        let t =
-            session::transition(&current, Action::Simulate { outcome }, now).map_err(illegal)?;
-        let run = WorkflowRun::simulated(new_id(prefix::RUN), &current, outcome, now);
-        let result = ResultRecord {
-            session_id: current.id.clone(),
-            tenant: current.tenant.clone(),
-            verdict: simulated_verdict(outcome, current.country.clone()),
-            extracted_data_sealed: Some(self.cipher.seal_text(
-                &Value::Object(sandbox_extracted_data()).to_string(),
-                &result_context(&current.id),
-            )),
-            workflow_run_id: Some(run.id.clone()),
-            simulated: true,
-            created_at: now,
-            updated_at: now,
-        };
-        let change = change(t)
-            .with_result(result)
-            .with_run(RunWrite::Start(Box::new(run)));
-        self.sessions.apply(&change).await.map_err(map_conflict)?;
-        Ok((change.session, action))
+        let session = mutate!(self, &current.tenant, id, |current| async {
+            let now = self.clock.now();
+            let t = session::transition(&current, Action::Simulate { outcome }, now)
+                .map_err(illegal)?;
+            let run = WorkflowRun::simulated(new_id(prefix::RUN), &current, outcome, now);
+            let result = ResultRecord {
+                session_id: current.id.clone(),
+                tenant: current.tenant.clone(),
+                verdict: simulated_verdict(outcome, current.country.clone()),
+                extracted_data_sealed: Some(self.cipher.seal_text(
+                    &Value::Object(sandbox_extracted_data()).to_string(),
+                    &result_context(&current.id),
+                )),
+                workflow_run_id: Some(run.id.clone()),
+                simulated: true,
+                created_at: now,
+                updated_at: now,
+            };
+            Ok(change(t)
+                .with_result(result)
+                .with_run(RunWrite::Start(Box::new(run))))
+        }
+        .await)?;
+        Ok((session, action))
     }
 }
 

@@ -1,12 +1,14 @@
 //! Capture links: every new token revokes the previous one; only its SHA-256 is stored, the token
 //! itself is returned once inside the capture URL.
 
-use super::{SessionService, SessionView, change, illegal, map_conflict, token_hash};
+use super::mutate;
+use super::{SessionService, SessionView, change, illegal, token_hash};
 use crate::api_keys::Caller;
 use crate::error::AppError;
 use crate::secrets::random_base62;
 use chrono::{DateTime, Duration, Utc};
 use verifa_domain::session::{self, Action, CaptureToken};
+use verifa_domain::tenancy::Tenant;
 
 /// Longest one-time link lifetime, in minutes (7 days).
 const MAX_LINK_MINUTES: i64 = 10_080;
@@ -28,12 +30,10 @@ impl SessionService {
 
     /// Issues a fresh capture token; expired sessions go back to `pending`.
     pub async fn resume(&self, caller: &Caller, id: &str) -> Result<SessionView, AppError> {
-        let current = self.get(caller, id).await?;
         let now = self.clock.now();
         let (token, kept) = self.new_capture_token(now, self.settings.capture_ttl);
-        let t =
-            session::transition(&current, Action::Resume { token: kept }, now).map_err(illegal)?;
-        self.issue(t, &token).await
+        self.issue(&caller.tenant(), id, Action::Resume { token: kept }, &token)
+            .await
     }
 
     /// A one-time capture link (revokes the previous token).
@@ -66,20 +66,34 @@ impl SessionService {
             }
         };
         let (token, kept) = self.new_capture_token(now, ttl);
-        let t = session::transition(&current, Action::GenerateLink { token: kept }, now)
-            .map_err(illegal)?;
-        self.issue(t, &token).await
+        self.issue(
+            &current.tenant,
+            id,
+            Action::GenerateLink { token: kept },
+            &token,
+        )
+        .await
     }
 
-    /// Commits a new token and shows the session with its capture link.
-    async fn issue(&self, t: session::Transition, token: &str) -> Result<SessionView, AppError> {
-        let change = change(t);
-        self.sessions.apply(&change).await.map_err(map_conflict)?;
+    /// Commits a new token (`action` carries its hash) and shows the session with its link.
+    async fn issue(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        action: Action,
+        token: &str,
+    ) -> Result<SessionView, AppError> {
+        let session = mutate!(self, tenant, id, |current| async {
+            let t =
+                session::transition(&current, action.clone(), self.clock.now()).map_err(illegal)?;
+            Ok(change(t))
+        }
+        .await)?;
         let url = self.capture_url(token);
         Ok(SessionView {
             qr_code_data_url: crate::qr::png_data_url(&url).ok(),
             capture_url: Some(url),
-            session: change.session,
+            session,
         })
     }
 }

@@ -30,7 +30,6 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use verifa_domain::session::{IllegalTransition, Session, Transition};
 use verifa_domain::tenancy::Tenant;
-use verifa_ports::RepoError;
 use verifa_ports::clock::Clock;
 use verifa_ports::runs::RunStore;
 use verifa_ports::sessions::{SessionChange, SessionDocuments, SessionEventLog, SessionStore};
@@ -122,6 +121,32 @@ impl SessionService {
     }
 }
 
+/// Applies the change `$plan` makes of the session's current state (`$plan` is an expression of
+/// `$current` evaluating to `Result<SessionChange, AppError>`, usually `async { … }.await`),
+/// fenced on the revision it read. When another change won the race the session is read again
+/// and `$plan` runs again, so concurrent changes never overwrite each other, and one the fresh
+/// state refuses is refused. Evaluates to the session as written.
+macro_rules! mutate {
+    ($service:expr, $tenant:expr, $id:expr, |$current:ident| $plan:expr) => {
+        $crate::retry::retrying!(
+            "the session",
+            async {
+                let $current = $service.session($tenant, $id).await?;
+                let change = $crate::sessions::planned($plan)?;
+                let outcome = $service.sessions.apply(&change).await;
+                $crate::retry::written(outcome, change.session)
+            }
+            .await
+        )
+    };
+}
+pub(crate) use mutate;
+
+/// Names the type of a plan's outcome for [`mutate!`] (an async block cannot say it).
+pub(crate) fn planned(plan: Result<SessionChange, AppError>) -> Result<SessionChange, AppError> {
+    plan
+}
+
 /// The change a transition describes, its events named with fresh `evt_…` ids.
 pub(crate) fn change(t: Transition) -> SessionChange {
     SessionChange::from_transition(t, || new_id("evt"))
@@ -129,15 +154,6 @@ pub(crate) fn change(t: Transition) -> SessionChange {
 
 fn illegal(e: IllegalTransition) -> AppError {
     AppError::InvalidState(e.to_string())
-}
-
-fn map_conflict(e: RepoError) -> AppError {
-    match e {
-        RepoError::Conflict(_) => {
-            AppError::InvalidState("the session changed concurrently; reload it and retry".into())
-        }
-        other => AppError::from_repo("session")(other),
-    }
 }
 
 fn token_hash(token: &str) -> String {

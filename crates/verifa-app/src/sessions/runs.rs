@@ -2,7 +2,8 @@
 //! map picks, feeding it gate decisions and resumes, and reading it with its node attempts. The
 //! run itself is driven by the [`RunWorker`](crate::runs::RunWorker).
 
-use super::{SessionService, change, illegal, map_conflict};
+use super::mutate;
+use super::{SessionService, change, illegal};
 use crate::api_keys::Caller;
 use crate::error::AppError;
 use crate::ids::{new_id, prefix};
@@ -114,11 +115,11 @@ impl SessionService {
             }
             None => None,
         };
-        let change = self
-            .start_run_change(&current, chosen, self.clock.now())
-            .await?;
-        self.sessions.apply(&change).await.map_err(map_conflict)?;
-        Ok(change.session)
+        mutate!(self, &current.tenant, id, |current| async {
+            self.start_run_change(&current, chosen.clone(), self.clock.now())
+                .await
+        }
+        .await)
     }
 
     /// Records a gate decision; the run resumes asynchronously.
@@ -153,19 +154,14 @@ impl SessionService {
             .run_for_session(&current.tenant, id)
             .await?
             .ok_or_else(|| AppError::InvalidState("the session has no workflow run".into()))?;
-        if run.status() != verifa_domain::workflow::RunStatus::Paused {
-            return Err(AppError::InvalidState(format!(
-                "the workflow run is '{}', not paused",
-                run.status().as_str()
-            )));
-        }
+        paused(&run)?;
         let event = Event::ExternalDecision {
             decision,
             metadata: metadata
                 .filter(|m| !m.is_null())
                 .unwrap_or_else(|| json!({})),
         };
-        self.queue_run_event(current, run, Action::ExternalDecision, event)
+        self.queue_run_event(&current.tenant, id, Action::ExternalDecision, event, paused)
             .await
     }
 
@@ -184,12 +180,7 @@ impl SessionService {
             .run_for_session(&current.tenant, id)
             .await?
             .ok_or(AppError::NotFound("workflow run"))?;
-        if !run.is_resumable() {
-            return Err(AppError::InvalidState(format!(
-                "the workflow run is '{}'; only paused or failed runs can be resumed",
-                run.status().as_str()
-            )));
-        }
+        resumable(&run)?;
         let Some(graph) = run.graph.as_ref() else {
             return Err(AppError::InvalidState(
                 "the workflow run was simulated and has no graph to resume".into(),
@@ -238,33 +229,44 @@ impl SessionService {
             node_id: target.clone(),
         };
         let session = self
-            .queue_run_event(current, run, Action::ResumeRun, event)
+            .queue_run_event(&current.tenant, id, Action::ResumeRun, event, resumable)
             .await?;
         Ok((session, target))
     }
 
-    /// Queues `event` on the run (fenced on its revision) with the session action it implies.
+    /// Queues `event` on the session's run (fenced on the run's revision as well as the
+    /// session's) with the session action it implies. Both are read again when another change
+    /// won, and `still` must hold for the fresh run (two decisions racing: one lands).
     async fn queue_run_event(
         &self,
-        current: Session,
-        mut run: WorkflowRun,
+        tenant: &Tenant,
+        id: &str,
         action: Action,
         event: Event,
+        still: fn(&WorkflowRun) -> Result<(), AppError>,
     ) -> Result<Session, AppError> {
-        let now = self.clock.now();
-        let t = session::transition(&current, action, now).map_err(illegal)?;
-        let expected_revision = run.revision;
-        run.queue(event, now);
-        run.revision += 1;
-        let mut change = change(t).with_run(RunWrite::Update {
-            run: Box::new(run),
-            expected_revision,
-        });
-        if current.status != SessionStatus::AwaitingExternal {
-            change = change.clearing_result();
+        mutate!(self, tenant, id, |current| async {
+            let mut run = self
+                .runs
+                .run_for_session(&current.tenant, &current.id)
+                .await?
+                .ok_or_else(|| AppError::InvalidState("the session has no workflow run".into()))?;
+            still(&run)?;
+            let now = self.clock.now();
+            let t = session::transition(&current, action.clone(), now).map_err(illegal)?;
+            let expected_revision = run.revision;
+            run.queue(event.clone(), now);
+            run.revision += 1;
+            let mut change = change(t).with_run(RunWrite::Update {
+                run: Box::new(run),
+                expected_revision,
+            });
+            if current.status != SessionStatus::AwaitingExternal {
+                change = change.clearing_result();
+            }
+            Ok(change)
         }
-        self.sessions.apply(&change).await.map_err(map_conflict)?;
-        Ok(change.session)
+        .await)
     }
 
     /// The session's current run.
@@ -285,5 +287,29 @@ impl SessionService {
     ) -> Result<Vec<NodeExecution>, AppError> {
         let session = self.get(caller, id).await?;
         Ok(self.runs.executions(&session.tenant, id, policy).await?)
+    }
+}
+
+/// A gate decision needs a paused run.
+fn paused(run: &WorkflowRun) -> Result<(), AppError> {
+    if run.status() == verifa_domain::workflow::RunStatus::Paused {
+        Ok(())
+    } else {
+        Err(AppError::InvalidState(format!(
+            "the workflow run is '{}', not paused",
+            run.status().as_str()
+        )))
+    }
+}
+
+/// A resume needs a paused or failed run.
+fn resumable(run: &WorkflowRun) -> Result<(), AppError> {
+    if run.is_resumable() {
+        Ok(())
+    } else {
+        Err(AppError::InvalidState(format!(
+            "the workflow run is '{}'; only paused or failed runs can be resumed",
+            run.status().as_str()
+        )))
     }
 }

@@ -6,6 +6,7 @@ use super::{MAX_DESCRIPTION_LEN, MAX_LABEL_LEN, WebhookService, new_secret, pref
 use crate::api_keys::Caller;
 use crate::error::AppError;
 use crate::ids::new_id;
+use crate::retry::{retrying, written};
 use serde_json::{Map, Value};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_ports::webhook_store::EndpointRecord;
@@ -120,6 +121,7 @@ impl WebhookService {
             disabled_at: None,
             created_at: now,
             updated_at: now,
+            revision: 0,
         };
         self.endpoints.insert_endpoint(&endpoint).await?;
         Ok(EndpointView {
@@ -162,7 +164,6 @@ impl WebhookService {
         id: &str,
         changes: EndpointChanges,
     ) -> Result<EndpointView, AppError> {
-        let mut e = self.load(&caller.tenant(), id).await?;
         let mut v = Validator {
             settings: &self.settings,
             errors: Vec::new(),
@@ -192,42 +193,18 @@ impl WebhookService {
         }
         let inflection = changes.key_inflection.as_deref().map(|i| v.inflection(i));
         v.finish()?;
-        if let Some(url) = changes.url {
-            e.url = url.trim().to_owned();
-        }
-        if let Some(l) = changes.label {
-            e.label = l;
-        }
-        if let Some(d) = changes.description {
-            e.description = d;
-        }
-        if let Some(enabled) = changes.enabled {
-            if enabled && !e.enabled {
-                e.consecutive_failures = 0;
-                e.disabled_at = None;
+        let e = retrying!(
+            "the webhook endpoint",
+            async {
+                let mut e = self.load(&caller.tenant(), id).await?;
+                apply_changes(&mut e, changes.clone(), conditions.clone(), inflection);
+                e.updated_at = self.clock.now();
+                let outcome = self.endpoints.update_endpoint(&e).await;
+                e.revision += 1;
+                written(outcome, e)
             }
-            e.enabled = enabled;
-        }
-        if let Some(list) = changes.enabled_events {
-            e.enabled_events = normalise_events(list);
-        }
-        if let Some(list) = changes.attribute_blocklist {
-            e.attribute_blocklist = list;
-        }
-        if let Some(c) = conditions {
-            e.event_filter_conditions = c;
-        }
-        if let Some(api) = changes.api_version {
-            e.api_version = api;
-        }
-        if let Some(i) = inflection {
-            e.key_inflection = i;
-        }
-        e.updated_at = self.clock.now();
-        self.endpoints
-            .update_endpoint(&e)
             .await
-            .map_err(AppError::from_repo("webhook endpoint"))?;
+        )?;
         self.view(e, false)
     }
 
@@ -241,14 +218,19 @@ impl WebhookService {
 
     /// Replaces the secret; the old one stops working immediately.
     pub async fn rotate_secret(&self, caller: &Caller, id: &str) -> Result<EndpointView, AppError> {
-        let mut e = self.load(&caller.tenant(), id).await?;
         let secret = new_secret()?;
-        e.secret_encrypted = self.seal(&e.id, &secret);
-        e.updated_at = self.clock.now();
-        self.endpoints
-            .update_endpoint(&e)
+        let e = retrying!(
+            "the webhook endpoint",
+            async {
+                let mut e = self.load(&caller.tenant(), id).await?;
+                e.secret_encrypted = self.seal(&e.id, &secret);
+                e.updated_at = self.clock.now();
+                let outcome = self.endpoints.update_endpoint(&e).await;
+                e.revision += 1;
+                written(outcome, e)
+            }
             .await
-            .map_err(AppError::from_repo("webhook endpoint"))?;
+        )?;
         Ok(EndpointView {
             endpoint: e,
             secret: Some(secret),
@@ -286,5 +268,45 @@ impl WebhookService {
             endpoint,
             secret: Some(secret),
         })
+    }
+}
+
+/// Applies validated changes to an endpoint as read.
+fn apply_changes(
+    e: &mut EndpointRecord,
+    changes: EndpointChanges,
+    conditions: Option<Map<String, Value>>,
+    inflection: Option<verifa_domain::inflection::Inflection>,
+) {
+    if let Some(url) = changes.url {
+        e.url = url.trim().to_owned();
+    }
+    if let Some(l) = changes.label {
+        e.label = l;
+    }
+    if let Some(d) = changes.description {
+        e.description = d;
+    }
+    if let Some(enabled) = changes.enabled {
+        if enabled && !e.enabled {
+            e.consecutive_failures = 0;
+            e.disabled_at = None;
+        }
+        e.enabled = enabled;
+    }
+    if let Some(list) = changes.enabled_events {
+        e.enabled_events = normalise_events(list);
+    }
+    if let Some(list) = changes.attribute_blocklist {
+        e.attribute_blocklist = list;
+    }
+    if let Some(c) = conditions {
+        e.event_filter_conditions = c;
+    }
+    if let Some(api) = changes.api_version {
+        e.api_version = api;
+    }
+    if let Some(i) = inflection {
+        e.key_inflection = i;
     }
 }

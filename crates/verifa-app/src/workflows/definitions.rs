@@ -7,6 +7,7 @@ use super::{
 use crate::api_keys::Caller;
 use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
+use crate::retry::{Attempt, retrying, written};
 use serde_json::Value;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::workflow::{Graph, Node, RolloutEntry, VersionSource};
@@ -142,6 +143,7 @@ impl WorkflowService {
             rollout_updated_at: now,
             created_at: now,
             updated_at: now,
+            revision: 0,
         };
         self.repo.create(&workflow, &version).await?;
         Ok(WorkflowView {
@@ -157,6 +159,19 @@ impl WorkflowService {
         id: &str,
         changes: WorkflowChanges,
     ) -> Result<WorkflowView, AppError> {
+        retrying!(
+            "the workflow",
+            async { self.update_once(caller, id, changes.clone()).await }.await
+        )
+    }
+
+    /// One attempt of [`update`](Self::update) on the head as it is now.
+    async fn update_once(
+        &self,
+        caller: &Caller,
+        id: &str,
+        changes: WorkflowChanges,
+    ) -> Result<Attempt<WorkflowView>, AppError> {
         let mut w = self.head(caller, id).await?;
         let tenant = caller.tenant();
         let live = self
@@ -232,11 +247,8 @@ impl WorkflowService {
         w.updated_at = now;
         match compiled {
             None => {
-                self.repo
-                    .update_head(&w)
-                    .await
-                    .map_err(AppError::from_repo("workflow"))?;
-                Ok(WorkflowView { workflow: w, live })
+                let outcome = self.repo.update_head(&w).await;
+                written(outcome, WorkflowView { workflow: w, live })
             }
             Some(compiled) => {
                 let data = match changes.data_requirements {
@@ -250,7 +262,7 @@ impl WorkflowService {
                 self.publish_compiled(
                     caller,
                     w,
-                    compiled,
+                    &compiled,
                     &data,
                     percentage,
                     VersionSource::Update,
@@ -288,20 +300,22 @@ impl WorkflowService {
 
     /// Deactivates a workflow (409 on the default).
     pub async fn deactivate(&self, caller: &Caller, id: &str) -> Result<WorkflowView, AppError> {
-        let mut w = self.head(caller, id).await?;
-        if w.is_default {
-            return Err(AppError::Conflict(format!(
-                "workflow {id} is the default workflow and cannot be deactivated; set another default first"
-            )));
-        }
-        if w.is_active {
+        let w = retrying!("the workflow", async {
+            let mut w = self.head(caller, id).await?;
+            if w.is_default {
+                return Err(AppError::Conflict(format!(
+                    "workflow {id} is the default workflow and cannot be deactivated; set another default first"
+                )));
+            }
+            if !w.is_active {
+                return Ok(Attempt::Done(w));
+            }
             w.is_active = false;
             w.updated_at = self.clock.now();
-            self.repo
-                .update_head(&w)
-                .await
-                .map_err(AppError::from_repo("workflow"))?;
-        }
+            let outcome = self.repo.update_head(&w).await;
+            w.revision += 1;
+            written(outcome, w)
+        }.await)?;
         self.view(&caller.tenant(), w).await
     }
 

@@ -8,6 +8,7 @@ use super::{
 use crate::api_keys::Caller;
 use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
+use crate::retry::{retrying, written};
 use serde_json::{Value, json};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::workflow::{
@@ -94,6 +95,7 @@ impl WorkflowService {
             published_version: None,
             created_at: now,
             updated_at: now,
+            revision: 0,
         };
         apply_draft_input(&mut draft, input)?;
         self.drafts.insert_draft(&draft).await?;
@@ -167,13 +169,18 @@ impl WorkflowService {
         draft_id: &str,
         input: DraftInput,
     ) -> Result<DraftView, AppError> {
-        let mut d = self.open_draft(caller, id, draft_id).await?;
-        apply_draft_input(&mut d, input)?;
-        d.updated_at = self.clock.now();
-        self.drafts
-            .update_draft(&d)
+        let d = retrying!(
+            "the draft",
+            async {
+                let mut d = self.open_draft(caller, id, draft_id).await?;
+                apply_draft_input(&mut d, input.clone())?;
+                d.updated_at = self.clock.now();
+                let outcome = self.drafts.update_draft(&d).await;
+                d.revision += 1;
+                written(outcome, d)
+            }
             .await
-            .map_err(AppError::from_repo("draft"))?;
+        )?;
         Ok(self.draft_view(d))
     }
 
@@ -184,13 +191,18 @@ impl WorkflowService {
         id: &str,
         draft_id: &str,
     ) -> Result<DraftView, AppError> {
-        let mut d = self.open_draft(caller, id, draft_id).await?;
-        d.status = DraftStatus::Discarded;
-        d.updated_at = self.clock.now();
-        self.drafts
-            .update_draft(&d)
+        let d = retrying!(
+            "the draft",
+            async {
+                let mut d = self.open_draft(caller, id, draft_id).await?;
+                d.status = DraftStatus::Discarded;
+                d.updated_at = self.clock.now();
+                let outcome = self.drafts.update_draft(&d).await;
+                d.revision += 1;
+                written(outcome, d)
+            }
             .await
-            .map_err(AppError::from_repo("draft"))?;
+        )?;
         Ok(self.draft_view(d))
     }
 
@@ -262,27 +274,28 @@ impl WorkflowService {
         let Some(compiled) = compiled.filter(|_| errors.is_empty()) else {
             return Err(AppError::Validation(errors));
         };
-        let mut w = self.head(caller, id).await?;
-        if w.version != d.base_version {
-            return Err(AppError::Conflict(format!(
-                "workflow {id} is at version {} but draft {draft_id} was based on version {}; create a new draft from the current version",
-                w.version, d.base_version
-            )));
-        }
-        w.name = d.name.clone();
-        w.description = d.description.clone();
-        w.graph_layout = d.graph_layout.clone();
-        let view = self
-            .publish_compiled(
+        let view = retrying!("the workflow", async {
+            let mut w = self.head(caller, id).await?;
+            if w.version != d.base_version {
+                return Err(AppError::Conflict(format!(
+                    "workflow {id} is at version {} but draft {draft_id} was based on version {}; create a new draft from the current version",
+                    w.version, d.base_version
+                )));
+            }
+            w.name = d.name.clone();
+            w.description = d.description.clone();
+            w.graph_layout = d.graph_layout.clone();
+            self.publish_compiled(
                 caller,
                 w,
-                compiled,
+                &compiled,
                 &d.data_requirements,
                 percentage,
                 VersionSource::Publish,
                 Some(d.id.clone()),
             )
-            .await?;
+            .await
+        }.await)?;
         d.status = DraftStatus::Published;
         d.published_version = Some(view.workflow.version);
         d.updated_at = view.workflow.updated_at;

@@ -23,6 +23,7 @@ pub use drafts::{DraftInput, DraftView};
 use crate::api_keys::Caller;
 use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
+use crate::retry::{Attempt, written};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -315,12 +316,12 @@ impl WorkflowService {
         &self,
         caller: &Caller,
         mut w: WorkflowRecord,
-        compiled: Compiled,
+        compiled: &Compiled,
         data: &Option<Value>,
         percentage: u8,
         source: VersionSource,
         draft_id: Option<String>,
-    ) -> Result<WorkflowView, AppError> {
+    ) -> Result<Attempt<WorkflowView>, AppError> {
         let now = self.clock.now();
         let expected = w.version;
         let number = expected + 1;
@@ -328,7 +329,7 @@ impl WorkflowService {
             caller,
             &w.id,
             number,
-            &compiled,
+            compiled,
             data,
             source,
             draft_id.clone(),
@@ -344,17 +345,14 @@ impl WorkflowService {
             workflow: w.clone(),
             draft_id,
         };
-        match self.repo.publish(expected, &publication).await {
-            Ok(()) => Ok(WorkflowView {
+        let outcome = self.repo.publish(expected, &publication).await;
+        written(
+            outcome,
+            WorkflowView {
                 workflow: w,
                 live: version,
-            }),
-            Err(RepoError::Conflict(_)) => Err(AppError::Conflict(format!(
-                "workflow {} changed concurrently (version {expected} is no longer the newest); reload and retry",
-                w.id
-            ))),
-            Err(e) => Err(e.into()),
-        }
+            },
+        )
     }
 
     pub(super) fn simulate(

@@ -51,6 +51,7 @@ fn session() -> Session {
         completed_at: None,
         created_at: at(0),
         updated_at: at(0),
+        revision: 0,
     }
 }
 

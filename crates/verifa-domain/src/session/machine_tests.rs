@@ -32,6 +32,7 @@ fn session(status: SessionStatus) -> Session {
         completed_at: None,
         created_at: at(0),
         updated_at: at(0),
+        revision: 0,
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Incremented by every stored change; a change names the revision it was read at.
+    pub revision: i32,
 }
 
 /// A newly issued capture token as the session keeps it: its SHA-256 and its expiry.

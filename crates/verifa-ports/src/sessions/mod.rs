@@ -120,14 +120,16 @@ pub enum RunWrite {
     },
 }
 
-/// An atomic change of a session: the new row (compare-and-set on the status it was read with),
+/// An atomic change of a session: the new row (compare-and-set on the revision it was read at),
 /// events to append, a result to write or clear, a run to write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionChange {
-    /// The session after the change.
+    /// The session after the change (its `revision` one past `expected_revision`).
     pub session: Session,
-    /// The status it had when read; the write fails with `Conflict` if it changed since.
+    /// The status it had when read (kept for messages and checks).
     pub expected_status: SessionStatus,
+    /// The revision it had when read; the write fails with `Conflict` if it changed since.
+    pub expected_revision: i32,
     /// Events to append, in order.
     pub events: Vec<NewEvent>,
     /// What happens to the result.
@@ -139,8 +141,12 @@ pub struct SessionChange {
 impl SessionChange {
     /// The change a domain transition describes; `event_id` names each event (`evt_…`).
     pub fn from_transition(t: Transition, mut event_id: impl FnMut() -> String) -> Self {
+        let mut session = t.session;
+        let expected_revision = session.revision;
+        session.revision = expected_revision.saturating_add(1);
         Self {
             expected_status: t.before,
+            expected_revision,
             events: t
                 .events
                 .into_iter()
@@ -149,7 +155,7 @@ impl SessionChange {
                     event,
                 })
                 .collect(),
-            session: t.session,
+            session,
             result: ResultWrite::Keep,
             run: None,
         }

@@ -36,14 +36,16 @@ pub trait SessionStore: Send + Sync {
     /// Applies a change atomically: the session row, its events (appended in order after every
     /// earlier event), the result write and the run write all happen, or none does.
     ///
-    /// MUST compare-and-set on `expected_status`: of two changes read from the same status, at
-    /// most one succeeds. A [`RunWrite::Start`](super::RunWrite::Start) MUST delete every earlier
+    /// MUST compare-and-set on `expected_revision` (and `expected_status`): of two changes read
+    /// at the same revision, at most one succeeds, so no change is lost; the stored revision
+    /// becomes `session.revision`. A [`RunWrite::Start`](super::RunWrite::Start) MUST delete every earlier
     /// run of the session and its attempts; a [`RunWrite::Update`](super::RunWrite::Update) MUST
     /// be fenced on `expected_revision`.
     ///
     /// # Errors
-    /// [`RepoError::Conflict`] when the session's status is no longer `expected_status`, or a
-    /// fenced run update lost its race; nothing is written then.
+    /// [`RepoError::Conflict`] when the session moved past `expected_revision` (or its status is
+    /// no longer `expected_status`), or a fenced run update lost its race; nothing is written
+    /// then. Callers re-read and retry.
     async fn apply(&self, change: &SessionChange) -> Result<(), RepoError>;
 
     /// The session's result, if it has one.

@@ -299,3 +299,188 @@ async fn allowed_ips_restrict_callers(db: TestDatabase) {
     );
 }
 both_backends!(allowed_ips, allowed_ips_restrict_callers);
+
+/// A key never grants a scope it does not hold: not explicitly, not by omitting `scopes` on
+/// create, not by resetting them to the defaults with `"scopes": null`.
+async fn defaults_are_grants_too(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let (narrow_id, narrow) = app
+        .key_with_scopes(&["api_keys:read", "api_keys:write"])
+        .await;
+    let r = app
+        .post("/api/v1/api-keys")
+        .key(&narrow)
+        .json(json!({"label": "sneaky"}))
+        .send()
+        .await;
+    let body = r.assert_error(422, "validation_error");
+    assert_eq!(body["errors"][0]["field"], "scopes", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sessions:read"),
+        "{body}"
+    );
+    let r = app
+        .patch(&format!("/api/v1/api-keys/{narrow_id}"))
+        .key(&narrow)
+        .json(json!({"scopes": null}))
+        .send()
+        .await;
+    r.assert_error(422, "validation_error");
+    let stored = app
+        .get(&format!("/api/v1/api-keys/{narrow_id}"))
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        stored["scopes"],
+        json!(["api_keys:read", "api_keys:write"]),
+        "nothing was granted"
+    );
+    // A key holding the defaults may create a default key.
+    let (_, defaults) = app
+        .key_with_scopes(&[
+            "sessions:read",
+            "sessions:create",
+            "sessions:write",
+            "verifications:read",
+            "identities:read",
+            "api_keys:write",
+        ])
+        .await;
+    let r = app
+        .post("/api/v1/api-keys")
+        .key(&defaults)
+        .json(json!({}))
+        .send()
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.bytes)
+    );
+}
+both_backends!(api_key_default_scopes_are_grants, defaults_are_grants_too);
+
+/// A key manages only keys whose scopes it holds, and a tenant always keeps a key that can
+/// manage keys.
+async fn weaker_keys_cannot_manage_stronger_ones(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let admin_id = app.get("/api/v1/api-keys").send().await.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["scopes"].as_array().unwrap().len() > 10)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, narrow) = app
+        .key_with_scopes(&["api_keys:read", "api_keys:write"])
+        .await;
+    let admin_path = format!("/api/v1/api-keys/{admin_id}");
+    for r in [
+        app.post(&format!("{admin_path}/expire"))
+            .key(&narrow)
+            .send()
+            .await,
+        app.patch(&admin_path)
+            .key(&narrow)
+            .json(json!({"allowed_ips": ["10.0.0.1"]}))
+            .send()
+            .await,
+        app.patch(&admin_path)
+            .key(&narrow)
+            .json(json!({"scopes": ["api_keys:read"]}))
+            .send()
+            .await,
+        app.post(&format!("{admin_path}/clone"))
+            .key(&narrow)
+            .send()
+            .await,
+    ] {
+        let body = r.assert_error(403, "insufficient_scope");
+        assert!(
+            body["detail"].as_str().unwrap().contains("webhooks:write"),
+            "{body}"
+        );
+    }
+    let admin = app.get(&admin_path).send().await.json();
+    assert_eq!(admin["is_active"], true);
+    assert_eq!(admin["allowed_ips"], json!(null));
+    // The narrow key may manage an equally narrow one.
+    let (peer_id, _) = app.key_with_scopes(&["api_keys:read"]).await;
+    let r = app
+        .patch(&format!("/api/v1/api-keys/{peer_id}"))
+        .key(&narrow)
+        .json(json!({"label": "peer"}))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+both_backends!(
+    api_key_management_needs_the_scopes,
+    weaker_keys_cannot_manage_stronger_ones
+);
+
+async fn the_last_key_administrator_stays(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let keys = app.get("/api/v1/api-keys").send().await.json();
+    let admin_id = keys["data"][0]["id"].as_str().unwrap().to_owned();
+    // The only key holding api_keys:write cannot be stripped of it nor expired.
+    let r = app
+        .patch(&format!("/api/v1/api-keys/{admin_id}"))
+        .json(json!({"scopes": ["sessions:read", "api_keys:read"]}))
+        .send()
+        .await;
+    r.assert_error(409, "conflict");
+    let r = app
+        .post(&format!("/api/v1/api-keys/{admin_id}/expire"))
+        .send()
+        .await;
+    r.assert_error(409, "conflict");
+    // Two equal administrators expiring each other at once: one of them stays.
+    let (a_id, a) = app
+        .key_with_scopes(&["api_keys:read", "api_keys:write"])
+        .await;
+    let (b_id, b) = app
+        .key_with_scopes(&["api_keys:read", "api_keys:write"])
+        .await;
+    let r = app
+        .post(&format!("/api/v1/api-keys/{admin_id}/expire"))
+        .send()
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.bytes)
+    );
+    let (ra, rb) = tokio::join!(
+        app.post(&format!("/api/v1/api-keys/{b_id}/expire"))
+            .key(&a)
+            .send(),
+        app.post(&format!("/api/v1/api-keys/{a_id}/expire"))
+            .key(&b)
+            .send()
+    );
+    let statuses = [ra.status.as_u16(), rb.status.as_u16()];
+    assert!(statuses.contains(&200), "{statuses:?}");
+    let active: Vec<bool> = [&a, &b]
+        .iter()
+        .map(|k| app.get("/api/v1/api-keys").key(k).send())
+        .collect::<futures::future::JoinAll<_>>()
+        .await
+        .iter()
+        .map(|r| r.status == StatusCode::OK)
+        .collect();
+    assert_eq!(
+        active.iter().filter(|x| **x).count(),
+        1,
+        "exactly one administrator left: {statuses:?}"
+    );
+}
+both_backends!(api_key_last_administrator, the_last_key_administrator_stays);

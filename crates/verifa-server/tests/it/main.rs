@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod checks_db;
+mod concurrency;
 mod conventions;
 mod harness;
 mod idempotency;

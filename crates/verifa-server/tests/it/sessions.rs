@@ -53,7 +53,7 @@ async fn upload(
 }
 
 /// A new session with an `id_front` (MRZ text) uploaded; returns its id.
-async fn session_with_id_front(app: &TestApp, key: &str) -> String {
+pub(crate) async fn session_with_id_front(app: &TestApp, key: &str) -> String {
     let s = ok(&app
         .post("/api/v1/sessions")
         .key(key)

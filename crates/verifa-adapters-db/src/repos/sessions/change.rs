@@ -66,11 +66,12 @@ pub(crate) async fn apply_in(
         ))
         .filter(sessions::Column::Id.eq(s.id.clone()))
         .filter(sessions::Column::Status.eq(change.expected_status.as_str()))
+        .filter(sessions::Column::Revision.eq(change.expected_revision))
         .exec(txn)
         .await
         .map_err(map_db)?;
     if updated.rows_affected != 1 {
-        return Err(RepoError::Conflict("session status changed".into()));
+        return Err(RepoError::Conflict("session changed".into()));
     }
     append_events(txn, s, &change.events).await?;
     write_result(txn, s, &change.result).await?;

@@ -44,6 +44,7 @@ pub(crate) fn session_active(s: &Session) -> Result<sessions::ActiveModel, RepoE
         completed_at: Set(s.completed_at),
         created_at: Set(s.created_at),
         updated_at: Set(s.updated_at),
+        revision: Set(s.revision),
     })
 }
 
@@ -86,6 +87,7 @@ pub(crate) fn session_from(m: sessions::Model) -> Result<Session, RepoError> {
         completed_at: m.completed_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        revision: m.revision,
     })
 }
 

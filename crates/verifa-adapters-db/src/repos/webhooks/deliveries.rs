@@ -110,6 +110,11 @@ pub(super) async fn count_final_failure(
         .col_expr(endpoints::Column::Enabled, Expr::value(false))
         .col_expr(endpoints::Column::DisabledAt, Expr::value(a.attempted_at))
         .col_expr(endpoints::Column::UpdatedAt, Expr::value(a.attempted_at))
+        // Disabling is a change a concurrent update must not overwrite.
+        .col_expr(
+            endpoints::Column::Revision,
+            Expr::col(endpoints::Column::Revision).add(1),
+        )
         .filter(endpoints::Column::Id.eq(a.endpoint_id.clone()))
         .filter(endpoints::Column::Enabled.eq(true))
         .filter(endpoints::Column::ConsecutiveFailures.gte(threshold))

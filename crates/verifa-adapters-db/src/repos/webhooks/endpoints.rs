@@ -4,9 +4,9 @@ use super::rows::*;
 use crate::Database;
 use crate::entities::{webhook_deliveries as deliveries, webhook_endpoints as endpoints};
 use crate::error::map_db;
-use crate::repos::common::fetch_page;
+use crate::repos::common::{fenced, fetch_page};
 use async_trait::async_trait;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
@@ -120,22 +120,41 @@ impl EndpointStore for Database {
                 endpoints::Column::SecretEncrypted,
                 Expr::value(e.secret_encrypted.clone()),
             )
+            // The streak is the store's own; only re-enabling a disabled endpoint ends it. The
+            // fence guarantees `enabled` is still what the caller read.
             .col_expr(
                 endpoints::Column::ConsecutiveFailures,
-                Expr::value(i32::try_from(e.consecutive_failures).unwrap_or(i32::MAX)),
+                Expr::case(
+                    Expr::col(endpoints::Column::Enabled)
+                        .eq(false)
+                        .and(Expr::value(e.enabled).eq(true)),
+                    0,
+                )
+                .finally(Expr::col(endpoints::Column::ConsecutiveFailures))
+                .into(),
             )
             .col_expr(endpoints::Column::DisabledAt, Expr::value(e.disabled_at))
             .col_expr(endpoints::Column::UpdatedAt, Expr::value(e.updated_at))
+            .col_expr(
+                endpoints::Column::Revision,
+                Expr::value(e.revision.saturating_add(1)),
+            )
             .filter(endpoint_tenant(&e.tenant))
             .filter(endpoints::Column::Id.eq(e.id.clone()))
+            .filter(endpoints::Column::Revision.eq(e.revision))
             .exec(&self.conn)
             .await
             .map_err(map_db)?;
-        if r.rows_affected == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        fenced(r.rows_affected, async {
+            Ok(endpoints::Entity::find()
+                .filter(endpoint_tenant(&e.tenant))
+                .filter(endpoints::Column::Id.eq(e.id.clone()))
+                .one(&self.conn)
+                .await
+                .map_err(map_db)?
+                .is_some())
+        })
+        .await
     }
 
     async fn delete_endpoint(&self, tenant: &Tenant, id: &str) -> Result<(), RepoError> {

@@ -40,6 +40,7 @@ pub(super) fn endpoint_active(e: &EndpointRecord) -> endpoints::ActiveModel {
         disabled_at: Set(e.disabled_at),
         created_at: Set(e.created_at),
         updated_at: Set(e.updated_at),
+        revision: Set(e.revision),
     }
 }
 
@@ -66,6 +67,7 @@ pub(super) fn endpoint_from(m: endpoints::Model) -> Result<EndpointRecord, RepoE
         disabled_at: m.disabled_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        revision: m.revision,
     })
 }
 

@@ -4,9 +4,9 @@ use super::rows::*;
 use crate::Database;
 use crate::entities::workflow_drafts as drafts;
 use crate::error::map_db;
-use crate::repos::common::{fetch_page, in_tenant};
+use crate::repos::common::{fenced, fetch_page, in_tenant};
 use async_trait::async_trait;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_domain::workflow::DraftStatus;
@@ -84,21 +84,30 @@ impl DraftStore for Database {
         ] {
             active.not_set(col);
         }
-        let r = drafts::Entity::update_many()
-            .set(active)
-            .filter(in_tenant(
+        active.revision = Set(d.revision.saturating_add(1));
+        let scope = || {
+            in_tenant(
                 drafts::Column::OrgId,
                 drafts::Column::Environment,
                 &d.tenant,
-            ))
-            .filter(drafts::Column::Id.eq(d.id.clone()))
+            )
+            .add(drafts::Column::Id.eq(d.id.clone()))
+        };
+        let r = drafts::Entity::update_many()
+            .set(active)
+            .filter(scope())
+            .filter(drafts::Column::Revision.eq(d.revision))
             .exec(&self.conn)
             .await
             .map_err(map_db)?;
-        if r.rows_affected == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        fenced(r.rows_affected, async {
+            Ok(drafts::Entity::find()
+                .filter(scope())
+                .one(&self.conn)
+                .await
+                .map_err(map_db)?
+                .is_some())
+        })
+        .await
     }
 }

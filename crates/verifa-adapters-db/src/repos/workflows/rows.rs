@@ -4,7 +4,7 @@
 use crate::entities::{workflow_drafts as drafts, workflow_versions as versions, workflows};
 use crate::error::{corrupt, map_db};
 use crate::repos::common::{in_tenant, tenant_of};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use verifa_domain::tenancy::Tenant;
@@ -46,6 +46,7 @@ pub(super) fn workflow_active(w: &WorkflowRecord) -> workflows::ActiveModel {
         rollout_updated_at: Set(w.rollout_updated_at),
         created_at: Set(w.created_at),
         updated_at: Set(w.updated_at),
+        revision: Set(w.revision),
     }
 }
 
@@ -65,6 +66,7 @@ pub(super) fn workflow_from(m: workflows::Model) -> Result<WorkflowRecord, RepoE
         rollout_updated_at: m.rollout_updated_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        revision: m.revision,
     })
 }
 
@@ -124,6 +126,7 @@ pub(super) fn draft_active(d: &DraftRecord) -> drafts::ActiveModel {
         published_version: Set(d.published_version),
         created_at: Set(d.created_at),
         updated_at: Set(d.updated_at),
+        revision: Set(d.revision),
     }
 }
 
@@ -145,6 +148,7 @@ pub(super) fn draft_from(m: drafts::Model) -> Result<DraftRecord, RepoError> {
         published_version: m.published_version,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        revision: m.revision,
     })
 }
 
@@ -154,6 +158,10 @@ pub(super) async fn clear_default<C: ConnectionTrait>(
 ) -> Result<(), RepoError> {
     workflows::Entity::update_many()
         .col_expr(workflows::Column::IsDefault, Expr::value(false))
+        .col_expr(
+            workflows::Column::Revision,
+            Expr::col(workflows::Column::Revision).add(1),
+        )
         .filter(in_tenant(
             workflows::Column::OrgId,
             workflows::Column::Environment,

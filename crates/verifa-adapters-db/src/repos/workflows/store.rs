@@ -5,10 +5,10 @@ use super::rows::*;
 use crate::Database;
 use crate::entities::{workflow_drafts as drafts, workflow_versions as versions, workflows};
 use crate::error::map_db;
-use crate::repos::common::{fetch_page, in_tenant};
+use crate::repos::common::{fenced, fetch_page, in_tenant};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
@@ -120,20 +120,24 @@ impl WorkflowStore for Database {
             )
             .col_expr(workflows::Column::IsActive, Expr::value(w.is_active))
             .col_expr(workflows::Column::UpdatedAt, Expr::value(w.updated_at))
-            .filter(in_tenant(
-                workflows::Column::OrgId,
-                workflows::Column::Environment,
-                &w.tenant,
-            ))
-            .filter(workflows::Column::Id.eq(w.id.clone()))
+            .col_expr(
+                workflows::Column::Revision,
+                Expr::value(w.revision.saturating_add(1)),
+            )
+            .filter(head(&w.tenant, &w.id))
+            .filter(workflows::Column::Revision.eq(w.revision))
             .exec(&self.conn)
             .await
             .map_err(map_db)?;
-        if r.rows_affected == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        fenced(r.rows_affected, async {
+            Ok(workflows::Entity::find()
+                .filter(head(&w.tenant, &w.id))
+                .one(&self.conn)
+                .await
+                .map_err(map_db)?
+                .is_some())
+        })
+        .await
     }
 
     async fn publish(&self, expected_version: i32, p: &Publication) -> Result<(), RepoError> {
@@ -165,6 +169,7 @@ impl WorkflowStore for Database {
                 Expr::value(w.rollout_updated_at),
             )
             .col_expr(workflows::Column::UpdatedAt, Expr::value(w.updated_at))
+            .col_expr(workflows::Column::Revision, bump())
             .filter(in_tenant(
                 workflows::Column::OrgId,
                 workflows::Column::Environment,
@@ -172,6 +177,7 @@ impl WorkflowStore for Database {
             ))
             .filter(workflows::Column::Id.eq(w.id.clone()))
             .filter(workflows::Column::Version.eq(expected_version))
+            .filter(workflows::Column::Revision.eq(w.revision))
             .exec(&txn)
             .await
             .map_err(map_db)?;
@@ -208,6 +214,7 @@ impl WorkflowStore for Database {
         let r = workflows::Entity::update_many()
             .col_expr(workflows::Column::IsDefault, Expr::value(true))
             .col_expr(workflows::Column::UpdatedAt, Expr::value(now))
+            .col_expr(workflows::Column::Revision, bump())
             .filter(in_tenant(
                 workflows::Column::OrgId,
                 workflows::Column::Environment,
@@ -237,6 +244,7 @@ impl WorkflowStore for Database {
                 Expr::value(rollout_text(entries)),
             )
             .col_expr(workflows::Column::RolloutUpdatedAt, Expr::value(now))
+            .col_expr(workflows::Column::Revision, bump())
             .col_expr(workflows::Column::UpdatedAt, Expr::value(now))
             .filter(in_tenant(
                 workflows::Column::OrgId,
@@ -319,4 +327,20 @@ impl WorkflowStore for Database {
             .await
             .map_err(map_db)
     }
+}
+
+/// `revision + 1`: every write of a head advances it, so a read-modify-write of a head that
+/// raced with it is refused.
+fn bump() -> sea_orm::sea_query::SimpleExpr {
+    Expr::col(workflows::Column::Revision).add(1)
+}
+
+/// The condition selecting one head of a tenant.
+fn head(tenant: &Tenant, id: &str) -> sea_orm::Condition {
+    in_tenant(
+        workflows::Column::OrgId,
+        workflows::Column::Environment,
+        tenant,
+    )
+    .add(workflows::Column::Id.eq(id))
 }
