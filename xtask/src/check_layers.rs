@@ -75,7 +75,8 @@ const ADAPTER_USERS: &[&str] = &["verifa-server", "verifa-testkit", "xtask"];
 pub const RULES: &[Rule] = &[
     Rule { packages: &["verifa-domain"], except: &[], kinds: SHIPPED, forbid: IO, only_verifa: Some(&[]), why: "the domain is pure: no IO, no async, no other verifa crate" },
     Rule { packages: &["verifa-ports"], except: &[], kinds: SHIPPED, forbid: DRIVERS, only_verifa: Some(&["verifa-domain"]), why: "ports name no driver types and build on the domain only" },
-    Rule { packages: &["verifa-app"], except: &[], kinds: SHIPPED, forbid: DB_AND_WEB, only_verifa: Some(&["verifa-domain", "verifa-ports"]), why: "use cases see the domain and the ports only" },
+    Rule { packages: &["verifa-app"], except: &[], kinds: SHIPPED, forbid: DB_AND_WEB, only_verifa: Some(&["verifa-domain", "verifa-ports", "verifa-crypto"]), why: "use cases see the domain, the ports and the at-rest cipher only" },
+    Rule { packages: &["verifa-crypto"], except: &[], kinds: SHIPPED, forbid: IO, only_verifa: Some(&[]), why: "the at-rest cipher is a leaf: no IO, no other verifa crate" },
     Rule { packages: &["verifa-http"], except: &[], kinds: SHIPPED, forbid: &["sea-orm*", "sqlx*", "reqwest*"], only_verifa: None, why: "the HTTP layer talks to the app, never to a database or a vendor" },
     Rule { packages: &["verifa-http"], except: &[], kinds: ANY, forbid: ADAPTERS, only_verifa: None, why: "HTTP tests use port fakes, not adapters" },
     Rule { packages: &["verifa-adapters-*"], except: &[], kinds: SHIPPED, forbid: OUTER, only_verifa: None, why: "adapters implement ports; they do not call inwards layers' callers" },

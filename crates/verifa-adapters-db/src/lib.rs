@@ -12,6 +12,7 @@ mod repos;
 use sea_orm::{ConnectOptions, DatabaseConnection, DbBackend};
 use std::path::Path;
 use std::time::Duration;
+use verifa_crypto::Cipher;
 use verifa_migrations::{Migrator, MigratorTrait};
 
 pub use error::DbSetupError;
@@ -37,11 +38,13 @@ impl Default for PoolSettings {
     }
 }
 
-/// A connected store; implements every repository port.
+/// A connected store; implements every repository port. Run state and check outputs, which
+/// hold a verified person's data, are stored sealed with `cipher`.
 #[derive(Clone)]
 pub struct Database {
     conn: DatabaseConnection,
     max_connections: u32,
+    cipher: Cipher,
 }
 
 impl std::fmt::Debug for Database {
@@ -55,7 +58,11 @@ impl std::fmt::Debug for Database {
 impl Database {
     /// Connects to `url`. For SQLite the database file (and its folder) is created when missing,
     /// WAL journaling is enabled, and writers wait on a busy database instead of failing.
-    pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self, DbSetupError> {
+    pub async fn connect(
+        url: &str,
+        pool: &PoolSettings,
+        cipher: Cipher,
+    ) -> Result<Self, DbSetupError> {
         let scheme = url.split(':').next().unwrap_or_default();
         let mut options = ConnectOptions::new(url.to_owned());
         options
@@ -90,6 +97,7 @@ impl Database {
         Ok(Self {
             conn,
             max_connections: pool.max_connections,
+            cipher,
         })
     }
 

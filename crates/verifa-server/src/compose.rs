@@ -37,7 +37,7 @@ pub async fn connect(settings: &Settings, migrate: bool) -> anyhow::Result<Datab
         min_connections: settings.database.min_connections,
         acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
     };
-    let db = Database::connect(settings.database_url(), &pool)
+    let db = Database::connect(settings.database_url(), &pool, cipher(settings)?)
         .await
         .context("connecting to the database")?;
     if migrate {

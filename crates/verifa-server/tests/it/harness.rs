@@ -262,6 +262,54 @@ impl TestApp {
         self.req(Method::DELETE, path)
     }
 
+    /// Everything the database holds, as raw bytes: the SQLite file and its WAL, or every row of
+    /// every Postgres table rendered as JSON text (what a dump or a stolen disk would show).
+    #[allow(dead_code)]
+    pub async fn raw_contents(&self) -> Vec<u8> {
+        use sea_orm::ConnectionTrait;
+        if self._db.backend() == "sqlite" {
+            let path = self
+                ._db
+                .url
+                .trim_start_matches("sqlite://")
+                .split('?')
+                .next()
+                .unwrap()
+                .to_owned();
+            let mut bytes = Vec::new();
+            for suffix in ["", "-wal"] {
+                if let Ok(b) = std::fs::read(format!("{path}{suffix}")) {
+                    bytes.extend(b);
+                }
+            }
+            return bytes;
+        }
+        let conn = self.db.connection();
+        let tables = conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+            ))
+            .await
+            .unwrap();
+        let mut bytes = Vec::new();
+        for t in tables {
+            let name: String = t.try_get("", "tablename").unwrap();
+            let rows = conn
+                .query_all_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    format!("SELECT row_to_json(t)::text AS j FROM \"{name}\" t"),
+                ))
+                .await
+                .unwrap();
+            for r in rows {
+                let j: String = r.try_get("", "j").unwrap();
+                bytes.extend(j.into_bytes());
+            }
+        }
+        bytes
+    }
+
     /// Creates a key with the given scopes using the sandbox admin key; returns (id, secret).
     pub async fn key_with_scopes(&self, scopes: &[&str]) -> (String, String) {
         let r = self

@@ -8,6 +8,7 @@ mod conventions;
 mod harness;
 mod idempotency;
 mod operations;
+mod pii_at_rest;
 mod sessions;
 mod webhooks;
 mod workflows;

@@ -40,7 +40,7 @@ impl RunStore for Database {
             .one(&self.conn)
             .await
             .map_err(map_db)?
-            .map(run_from)
+            .map(|m| run_from(m, &self.cipher))
             .transpose()
     }
 
@@ -66,7 +66,7 @@ impl RunStore for Database {
             .await
             .map_err(map_db)?
             .into_iter()
-            .map(execution_from)
+            .map(|m| execution_from(m, &self.cipher))
             .collect()
     }
 
@@ -100,7 +100,7 @@ impl RunStore for Database {
             .one(&self.conn)
             .await
             .map_err(map_db)?
-            .map(run_from)
+            .map(|m| run_from(m, &self.cipher))
             .transpose()
     }
 
@@ -113,13 +113,13 @@ impl RunStore for Database {
     ) -> Result<(), RepoError> {
         if change.is_none() && (attempts.is_empty() || step::one_statement(&self.conn)) {
             // One statement is atomic on its own: no transaction round trips.
-            return step::write(&self.conn, run, expected_revision, attempts).await;
+            return step::write(&self.conn, run, expected_revision, attempts, &self.cipher).await;
         }
         let txn = self.conn.begin().await.map_err(map_db)?;
         let outcome = async {
-            step::write(&txn, run, expected_revision, attempts).await?;
+            step::write(&txn, run, expected_revision, attempts, &self.cipher).await?;
             if let Some(change) = change {
-                apply_in(&txn, change).await?;
+                apply_in(&txn, change, &self.cipher).await?;
             }
             Ok(())
         }

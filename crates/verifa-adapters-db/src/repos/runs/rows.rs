@@ -1,12 +1,15 @@
 //! The stored form of a run and its attempts: the engine state, the next work and the pinned
 //! graph are JSON text; the status columns the claims and analytics query are derived from the
-//! state on every write.
+//! state on every write. The state, the next work and every check output and error hold a
+//! verified person's data (extracted names, dates of birth, document numbers), so they are
+//! stored sealed, bound to their run or attempt.
 
 use crate::entities::{workflow_node_executions as execs, workflow_runs as runs};
 use crate::error::corrupt;
 use crate::repos::common::tenant_of;
 use sea_orm::Set;
 use serde_json::Value;
+use verifa_crypto::Cipher;
 use verifa_domain::run::{Lease, Work, WorkflowRun};
 use verifa_domain::workflow::{AttemptRecord, CheckStatus, Graph, NodeType, RunState};
 use verifa_ports::RepoError;
@@ -19,13 +22,29 @@ fn to_text<T: serde::Serialize>(what: &str, value: &T) -> Result<String, RepoErr
     serde_json::to_string(value).map_err(|e| corrupt(what, e))
 }
 
+/// The associated data of a run's sealed state and next work.
+fn run_context(run_id: &str, column: &str) -> String {
+    format!("workflow_runs.{column}:{run_id}")
+}
+
+/// The associated data of an attempt's sealed output and error.
+fn attempt_context(attempt_id: &str, column: &str) -> String {
+    format!("workflow_node_executions.{column}:{attempt_id}")
+}
+
+fn open(cipher: &Cipher, sealed: &str, context: &str, what: &str) -> Result<String, RepoError> {
+    cipher
+        .open_text(sealed, context)
+        .map_err(|e| corrupt(what, e))
+}
+
 /// Every column of a run (the graph included).
-pub(crate) fn run_active(r: &WorkflowRun) -> Result<runs::ActiveModel, RepoError> {
+pub(crate) fn run_active(r: &WorkflowRun, cipher: &Cipher) -> Result<runs::ActiveModel, RepoError> {
     let graph = match &r.graph {
         Some(g) => to_text("workflow_runs.graph_snapshot", g)?,
         None => NO_GRAPH.to_owned(),
     };
-    let mut active = state_columns(r)?;
+    let mut active = state_columns(r, cipher)?;
     active.id = Set(r.id.clone());
     active.org_id = Set(r.tenant.org_id.clone());
     active.environment = Set(r.tenant.environment.as_str().to_owned());
@@ -39,19 +58,28 @@ pub(crate) fn run_active(r: &WorkflowRun) -> Result<runs::ActiveModel, RepoError
 }
 
 /// The columns a step can change: never the graph nor the run's identity.
-pub(crate) fn state_columns(r: &WorkflowRun) -> Result<runs::ActiveModel, RepoError> {
+pub(crate) fn state_columns(
+    r: &WorkflowRun,
+    cipher: &Cipher,
+) -> Result<runs::ActiveModel, RepoError> {
     let s = &r.state;
     Ok(runs::ActiveModel {
         status: Set(s.status.as_str().to_owned()),
         final_status: Set(s.final_status.map(|o| o.as_str().to_owned())),
         current_node: Set(s.current_node.clone()),
         paused_at_node: Set(s.paused_at_node.clone()),
-        state: Set(to_text("workflow_runs.state", s)?),
+        state: Set(cipher.seal_text(
+            &to_text("workflow_runs.state", s)?,
+            &run_context(&r.id, "state"),
+        )),
         runnable_at: Set(r.due),
         next_event: Set(r
             .work
             .as_ref()
-            .map(|w| to_text("workflow_runs.next_event", w))
+            .map(|w| {
+                to_text("workflow_runs.next_event", w)
+                    .map(|t| cipher.seal_text(&t, &run_context(&r.id, "next_event")))
+            })
             .transpose()?),
         lease_owner: Set(r.lease.owner.clone()),
         lease_until: Set(r.lease.until),
@@ -64,7 +92,7 @@ pub(crate) fn state_columns(r: &WorkflowRun) -> Result<runs::ActiveModel, RepoEr
     })
 }
 
-pub(crate) fn run_from(m: runs::Model) -> Result<WorkflowRun, RepoError> {
+pub(crate) fn run_from(m: runs::Model, cipher: &Cipher) -> Result<WorkflowRun, RepoError> {
     let graph = if m.graph_snapshot.trim() == NO_GRAPH {
         None
     } else {
@@ -73,14 +101,27 @@ pub(crate) fn run_from(m: runs::Model) -> Result<WorkflowRun, RepoError> {
                 .map_err(|e| corrupt("workflow_runs.graph_snapshot", e))?,
         )
     };
+    let state_text = open(
+        cipher,
+        &m.state,
+        &run_context(&m.id, "state"),
+        "workflow_runs.state",
+    )?;
     let state: RunState =
-        serde_json::from_str(&m.state).map_err(|e| corrupt("workflow_runs.state", e))?;
+        serde_json::from_str(&state_text).map_err(|e| corrupt("workflow_runs.state", e))?;
     let work: Option<Work> = m
         .next_event
         .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(|e| corrupt("workflow_runs.next_event", e))?;
+        .map(|sealed| {
+            let text = open(
+                cipher,
+                sealed,
+                &run_context(&m.id, "next_event"),
+                "workflow_runs.next_event",
+            )?;
+            serde_json::from_str(&text).map_err(|e| corrupt("workflow_runs.next_event", e))
+        })
+        .transpose()?;
     Ok(WorkflowRun {
         tenant: tenant_of(m.org_id, &m.environment)?,
         id: m.id,
@@ -102,7 +143,11 @@ pub(crate) fn run_from(m: runs::Model) -> Result<WorkflowRun, RepoError> {
     })
 }
 
-pub(crate) fn attempt_active(run: &WorkflowRun, a: &NewAttempt) -> execs::ActiveModel {
+pub(crate) fn attempt_active(
+    run: &WorkflowRun,
+    a: &NewAttempt,
+    cipher: &Cipher,
+) -> execs::ActiveModel {
     let at = &a.attempt;
     execs::ActiveModel {
         id: Set(a.id.clone()),
@@ -117,8 +162,14 @@ pub(crate) fn attempt_active(run: &WorkflowRun, a: &NewAttempt) -> execs::Active
         policy: Set(Some(at.policy.clone())),
         status: Set(at.status.as_str().to_owned()),
         attempt: Set(i32::try_from(at.attempt).unwrap_or(i32::MAX)),
-        output: Set(Some(at.output.to_string())),
-        error: Set(at.error.clone()),
+        output: Set(Some(cipher.seal_text(
+            &at.output.to_string(),
+            &attempt_context(&a.id, "output"),
+        ))),
+        error: Set(at
+            .error
+            .as_ref()
+            .map(|e| cipher.seal_text(e, &attempt_context(&a.id, "error")))),
         started_at: Set(at.started_at),
         completed_at: Set(at.completed_at),
         duration_ms: Set(i64::try_from(at.duration_ms).unwrap_or(i64::MAX)),
@@ -136,13 +187,32 @@ fn node_type(s: &str) -> Result<NodeType, RepoError> {
         .map_err(|e| corrupt("workflow_node_executions.node_type", e))
 }
 
-pub(crate) fn execution_from(m: execs::Model) -> Result<NodeExecution, RepoError> {
+pub(crate) fn execution_from(m: execs::Model, cipher: &Cipher) -> Result<NodeExecution, RepoError> {
     let output = match m.output {
-        Some(o) => {
-            serde_json::from_str(&o).map_err(|e| corrupt("workflow_node_executions.output", e))?
+        Some(sealed) => {
+            let text = open(
+                cipher,
+                &sealed,
+                &attempt_context(&m.id, "output"),
+                "workflow_node_executions.output",
+            )?;
+            serde_json::from_str(&text)
+                .map_err(|e| corrupt("workflow_node_executions.output", e))?
         }
         None => Value::Null,
     };
+    let error = m
+        .error
+        .as_deref()
+        .map(|sealed| {
+            open(
+                cipher,
+                sealed,
+                &attempt_context(&m.id, "error"),
+                "workflow_node_executions.error",
+            )
+        })
+        .transpose()?;
     Ok(NodeExecution {
         tenant: tenant_of(m.org_id, &m.environment)?,
         node_type: node_type(&m.node_type)?,
@@ -152,7 +222,7 @@ pub(crate) fn execution_from(m: execs::Model) -> Result<NodeExecution, RepoError
             attempt: u32::try_from(m.attempt).unwrap_or(0),
             status: check_status(&m.status)?,
             output,
-            error: m.error,
+            error,
             started_at: m.started_at,
             completed_at: m.completed_at,
             duration_ms: u64::try_from(m.duration_ms).unwrap_or(0),

@@ -10,6 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable,
     QueryFilter, Statement,
 };
+use verifa_crypto::Cipher;
 use verifa_domain::run::WorkflowRun;
 use verifa_ports::RepoError;
 use verifa_ports::runs::NewAttempt;
@@ -26,12 +27,13 @@ pub(crate) async fn write<C: ConnectionTrait>(
     run: &WorkflowRun,
     expected_revision: i32,
     executions: &[NewAttempt],
+    cipher: &Cipher,
 ) -> Result<(), RepoError> {
     if !executions.is_empty() && one_statement(conn) {
-        return write_in_one_statement(conn, run, expected_revision, executions).await;
+        return write_in_one_statement(conn, run, expected_revision, executions, cipher).await;
     }
     let r = runs::Entity::update_many()
-        .set(state_columns(run)?)
+        .set(state_columns(run, cipher)?)
         .filter(runs::Column::Id.eq(run.id.clone()))
         .filter(runs::Column::Revision.eq(expected_revision))
         .filter(runs::Column::LeaseOwner.eq(run.lease.owner.clone().unwrap_or_default()))
@@ -44,7 +46,10 @@ pub(crate) async fn write<C: ConnectionTrait>(
     for e in executions {
         // A re-executed in-flight attempt (after a crash) replaces nothing: the attempt was
         // never committed, so the unique (run, node, attempt) key is free.
-        attempt_active(run, e).insert(conn).await.map_err(map_db)?;
+        attempt_active(run, e, cipher)
+            .insert(conn)
+            .await
+            .map_err(map_db)?;
     }
     Ok(())
 }
@@ -56,13 +61,14 @@ async fn write_in_one_statement<C: ConnectionTrait>(
     run: &WorkflowRun,
     expected_revision: i32,
     executions: &[NewAttempt],
+    cipher: &Cipher,
 ) -> Result<(), RepoError> {
     let mut values: Vec<sea_orm::Value> = Vec::new();
     let mut param = |v: sea_orm::Value| {
         values.push(v);
         format!("${}", values.len())
     };
-    let active = state_columns(run)?;
+    let active = state_columns(run, cipher)?;
     let sets: Vec<String> = runs::Column::iter()
         .filter_map(|c| {
             let v = active.get(c).into_value()?;
@@ -79,7 +85,7 @@ async fn write_in_one_statement<C: ConnectionTrait>(
     let columns: Vec<execs::Column> = execs::Column::iter().collect();
     let mut arms = Vec::with_capacity(executions.len());
     for e in executions {
-        let row = attempt_active(run, e);
+        let row = attempt_active(run, e, cipher);
         let mut placeholders = Vec::with_capacity(columns.len());
         for c in &columns {
             let v = row.get(*c).into_value().ok_or_else(|| {

@@ -14,6 +14,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
 };
+use verifa_crypto::Cipher;
 use verifa_domain::session::Session;
 use verifa_ports::RepoError;
 use verifa_ports::sessions::{NewEvent, ResultWrite, RunWrite, SessionChange};
@@ -46,6 +47,7 @@ pub(crate) async fn append_events(
 pub(crate) async fn apply_in(
     txn: &DatabaseTransaction,
     change: &SessionChange,
+    cipher: &Cipher,
 ) -> Result<(), RepoError> {
     let s = &change.session;
     let mut active = session_active(s)?;
@@ -77,13 +79,13 @@ pub(crate) async fn apply_in(
     write_result(txn, s, &change.result).await?;
     match &change.run {
         None => Ok(()),
-        Some(RunWrite::Start(run)) => start_run(txn, s, run).await,
+        Some(RunWrite::Start(run)) => start_run(txn, s, run, cipher).await,
         Some(RunWrite::Update {
             run,
             expected_revision,
         }) => {
             let r = runs::Entity::update_many()
-                .set(state_columns(run)?)
+                .set(state_columns(run, cipher)?)
                 .filter(runs::Column::Id.eq(run.id.clone()))
                 .filter(runs::Column::Revision.eq(*expected_revision))
                 .exec(txn)
@@ -144,6 +146,7 @@ async fn start_run(
     txn: &DatabaseTransaction,
     s: &Session,
     run: &verifa_domain::run::WorkflowRun,
+    cipher: &Cipher,
 ) -> Result<(), RepoError> {
     let old: Vec<String> = runs::Entity::find()
         .select_only()
@@ -165,6 +168,6 @@ async fn start_run(
             .await
             .map_err(map_db)?;
     }
-    run_active(run)?.insert(txn).await.map_err(map_db)?;
+    run_active(run, cipher)?.insert(txn).await.map_err(map_db)?;
     Ok(())
 }

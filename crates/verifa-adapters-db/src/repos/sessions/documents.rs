@@ -24,7 +24,7 @@ impl SessionDocuments for Database {
     ) -> Result<Option<DocumentRecord>, RepoError> {
         let txn = self.conn.begin().await.map_err(map_db)?;
         let outcome = async {
-            apply_in(&txn, change).await?;
+            apply_in(&txn, change, &self.cipher).await?;
             let previous = docs::Entity::find()
                 .filter(docs::Column::SessionId.eq(document.session_id.clone()))
                 .filter(docs::Column::DocumentType.eq(document.document_type.as_str()))

@@ -91,7 +91,7 @@ impl SessionStore for Database {
 
     async fn apply(&self, change: &SessionChange) -> Result<(), RepoError> {
         let txn = self.conn.begin().await.map_err(map_db)?;
-        let outcome = apply_in(&txn, change).await;
+        let outcome = apply_in(&txn, change, &self.cipher).await;
         settle(txn, outcome).await
     }
 
