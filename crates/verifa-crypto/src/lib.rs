@@ -95,6 +95,12 @@ impl Cipher {
         format!("{PREFIX}{}.{}", B64.encode(nonce), B64.encode(ct))
     }
 
+    /// Whether `stored` has the form [`Cipher::seal_text`] produces (rows written in clear by an
+    /// older release do not).
+    pub fn is_sealed_text(stored: &str) -> bool {
+        stored.starts_with(PREFIX)
+    }
+
     /// Decrypts the output of [`Cipher::seal_text`].
     pub fn open_text(&self, stored: &str, context: &str) -> Result<String, CryptoError> {
         let rest = stored

@@ -33,6 +33,11 @@ fn attempt_context(attempt_id: &str, column: &str) -> String {
 }
 
 fn open(cipher: &Cipher, sealed: &str, context: &str, what: &str) -> Result<String, RepoError> {
+    if !Cipher::is_sealed_text(sealed) {
+        // Written in clear before migration 000007's release: still readable; the run's next
+        // step stores it sealed.
+        return Ok(sealed.to_owned());
+    }
     cipher
         .open_text(sealed, context)
         .map_err(|e| corrupt(what, e))
