@@ -5,10 +5,13 @@
 //!   `VERIFA_TEST_DATABASE_URL`, cloned from a migrated template and dropped on drop.
 //!   `cargo xtask test` provides that server (a container, or the URL you give it).
 //! * [`both_backends!`]: one test body, run once on each backend.
+//! * [`contract`] and [`contract_suite!`]: the repository contract suite, one case per MUST
+//!   clause of the store ports, run on every implementation of them.
 //!
 //! The URLs are handed to the code under test, which migrates on connect (SQLite) or finds the
 //! schema already there (Postgres: the template is migrated once per migration set).
 
+pub mod contract;
 mod postgres;
 
 use std::path::PathBuf;
