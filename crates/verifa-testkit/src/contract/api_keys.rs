@@ -1,6 +1,6 @@
 //! [`ApiKeyRepository`](verifa_ports::api_keys::ApiKeyRepository): authentication looks keys up
 //! by secret hash across tenants; every other read is tenant-scoped; secret hashes are unique.
-//! (Overwrites through `update` are not covered here: they are getting revision fences.)
+//! Overwrites through `update` are in [`fences`](super::fences).
 
 use super::Stores;
 use super::fixtures::*;

@@ -13,9 +13,10 @@
 //! ```
 //!
 //! Cases are grouped by port: [`sessions`], [`runs`], [`webhooks`], [`workflows`],
-//! [`idempotency`], [`api_keys`]; [`fixtures`] builds the rows they need.
+//! [`idempotency`], [`api_keys`], and the revision [`fences`] of every overwrite; [`fixtures`] builds the rows they need.
 
 pub mod api_keys;
+pub mod fences;
 pub mod fixtures;
 pub mod idempotency;
 pub mod runs;
@@ -146,6 +147,12 @@ macro_rules! contract_suite {
             api_keys::secret_hash_lookup_crosses_tenants,
             api_keys::api_key_reads_are_tenant_scoped,
             api_keys::duplicate_secret_hash_is_a_conflict,
+            fences::session_apply_is_fenced_on_the_revision,
+            fences::update_head_is_fenced_on_the_revision,
+            fences::update_draft_is_fenced_on_the_revision,
+            fences::update_endpoint_is_fenced_on_the_revision,
+            fences::api_key_update_is_fenced_on_the_revision,
+            fences::last_key_administrator_survives_a_race,
         );
     };
 }
