@@ -29,8 +29,8 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 use verifa_domain::tenancy::Tenant;
 use verifa_domain::workflow::{
-    self, DryRunInput, DryRunReport, Format, Graph, Issue, PolicyCatalog, SimulatedCheck,
-    VersionSource,
+    self, Definition, DryRunInput, DryRunReport, Format, Graph, Issue, Parsed, PolicyCatalog,
+    SimulatedCheck, Validation, VersionSource,
 };
 use verifa_ports::RepoError;
 use verifa_ports::clock::Clock;
@@ -170,18 +170,9 @@ impl WorkflowService {
     /// Parses, normalises, auto-injects and validates a definition. `prefix` is empty (paths are
     /// already `graph.…` / `steps[…]`).
     pub(super) fn compile(&self, input: &DefinitionInput) -> Result<Compiled, Vec<FieldError>> {
-        let mut root = Map::new();
-        if let Some(f) = &input.format {
-            root.insert("format".into(), Value::String(f.clone()));
-        }
-        if let Some(g) = &input.graph {
-            root.insert("graph".into(), g.clone());
-        }
-        if let Some(s) = &input.steps {
-            root.insert("steps".into(), s.clone());
-        }
-        let definition = workflow::parse_definition(&Value::Object(root))
-            .map_err(|issues| issues_to_fields("", issues))?;
+        let definition = self
+            .parse(input)
+            .map_err(|v| issues_to_fields("", v.issues))?;
         // Validate what the user wrote first, so every problem names their own fields; then the
         // graph with the injected checks (which must stay valid).
         let authored = workflow::validate(&definition.graph, &self.catalog);
@@ -206,6 +197,26 @@ impl WorkflowService {
 
     /// Validates a definition without storing it (drafts keep invalid content).
     pub(super) fn assess(&self, input: &DefinitionInput) -> (Vec<FieldError>, Vec<FieldError>) {
+        let v = match self.parse(input) {
+            Err(v) => v,
+            Ok(def) => {
+                let authored = workflow::validate(&def.graph, &self.catalog);
+                if authored.issues.is_empty() {
+                    workflow::validate(&workflow::inject_auto_checks(&def.graph), &self.catalog)
+                } else {
+                    authored
+                }
+            }
+        };
+        (
+            issues_to_fields("", v.issues),
+            issues_to_fields("", v.warnings),
+        )
+    }
+
+    /// Parses a definition; when it does not parse, every problem at once: the parser's, and
+    /// the validation of what did parse (references, policies, reachability…).
+    fn parse(&self, input: &DefinitionInput) -> Result<Definition, Validation> {
         let mut root = Map::new();
         if let Some(f) = &input.format {
             root.insert("format".into(), Value::String(f.clone()));
@@ -216,19 +227,16 @@ impl WorkflowService {
         if let Some(s) = &input.steps {
             root.insert("steps".into(), s.clone());
         }
-        match workflow::parse_definition(&Value::Object(root)) {
-            Err(issues) => (issues_to_fields("", issues), Vec::new()),
-            Ok(def) => {
-                let authored = workflow::validate(&def.graph, &self.catalog);
-                let v = if authored.issues.is_empty() {
-                    workflow::validate(&workflow::inject_auto_checks(&def.graph), &self.catalog)
-                } else {
-                    authored
-                };
-                (
-                    issues_to_fields("", v.issues),
-                    issues_to_fields("", v.warnings),
-                )
+        match workflow::parse(&Value::Object(root)) {
+            Parsed::Complete(definition) => Ok(definition),
+            Parsed::Incomplete { issues, partial } => {
+                let rest = partial
+                    .map(|p| workflow::validate_partial(&p, &self.catalog))
+                    .unwrap_or_default();
+                Err(Validation {
+                    issues: issues.into_iter().chain(rest.issues).collect(),
+                    warnings: rest.warnings,
+                })
             }
         }
     }

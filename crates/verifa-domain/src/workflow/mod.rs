@@ -13,6 +13,7 @@ pub mod inject;
 pub mod issue;
 pub mod model;
 pub mod parse;
+pub mod partial;
 pub mod rollout;
 pub mod schema;
 pub mod steps;
@@ -35,8 +36,9 @@ pub use model::{
     Condition, ConditionalNode, Definition, Format, GateFailAction, Graph, Node, Operator, Outcome,
     PolicyNode, Step, WaitNode,
 };
-pub use parse::parse_definition;
+pub use parse::{Parsed, parse, parse_definition};
+pub use partial::{BrokenNode, PartialGraph};
 pub use rollout::{RolloutEntry, assign, bucket, normalize, validate_rollout, with_new_version};
 pub use steps::steps_to_graph;
-pub use validate::{MAX_NODES, Validation, validate};
+pub use validate::{MAX_NODES, Validation, validate, validate_partial};
 pub use versioning::{DraftStatus, VersionSource};

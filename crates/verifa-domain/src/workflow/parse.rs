@@ -5,8 +5,6 @@
 //! Top-level keys other than `format`, `graph` and `steps` are ignored: the definition is usually
 //! embedded in a larger request body whose other fields the HTTP layer checks.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use super::issue::{Issue, Rule};
@@ -14,19 +12,42 @@ use super::model::{
     Condition, ConditionalNode, Definition, Format, GateFailAction, Graph, Node, Operator, Outcome,
     PolicyNode, Step, WaitNode,
 };
+use super::partial::{BrokenNode, PartialGraph};
 use super::steps::steps_to_graph;
+
+/// The outcome of [`parse`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// Every field parsed.
+    Complete(Definition),
+    /// Problems were found. `partial` is the graph as far as it parsed (absent for steps, or
+    /// when the graph or its nodes are not objects), so that the rest can still be validated.
+    Incomplete {
+        /// Every problem the parser found.
+        issues: Vec<Issue>,
+        /// The graph as far as it parsed.
+        partial: Option<PartialGraph>,
+    },
+}
 
 /// Parses `{"format":"graph","graph":{...}}` or `{"format":"steps","steps":[...]}`. `format` may
 /// be omitted; it is then inferred from whichever of `graph` / `steps` is present (graph first).
 /// Steps definitions are normalised into a graph with [`steps_to_graph`].
 pub fn parse_definition(root: &Value) -> Result<Definition, Vec<Issue>> {
+    match parse(root) {
+        Parsed::Complete(d) => Ok(d),
+        Parsed::Incomplete { issues, .. } => Err(issues),
+    }
+}
+
+/// Like [`parse_definition`], but keeps what parsed of a graph with problems.
+pub fn parse(root: &Value) -> Parsed {
     let mut p = Parser { issues: Vec::new() };
     let Some(obj) = root.as_object() else {
-        return Err(vec![Issue::new(
-            Rule::WrongType,
-            "",
-            "must be a JSON object",
-        )]);
+        return Parsed::Incomplete {
+            issues: vec![Issue::new(Rule::WrongType, "", "must be a JSON object")],
+            partial: None,
+        };
     };
     let present = |k: &str| obj.get(k).is_some_and(|v| !v.is_null());
     let format = match obj.get("format") {
@@ -59,50 +80,78 @@ pub fn parse_definition(root: &Value) -> Result<Definition, Vec<Issue>> {
             None
         }
     };
-    let def = match format {
+    match format {
         Some(Format::Graph) => match obj.get("graph") {
-            Some(v) if !v.is_null() => p.graph(v, "graph").map(|graph| Definition {
-                format: Format::Graph,
-                graph,
-                steps: None,
-            }),
+            Some(v) if !v.is_null() => {
+                let partial = p.graph(v, "graph");
+                match partial.map(complete) {
+                    Some(Ok(graph)) if p.issues.is_empty() => Parsed::Complete(Definition {
+                        format: Format::Graph,
+                        graph,
+                        steps: None,
+                    }),
+                    Some(Ok(graph)) => Parsed::Incomplete {
+                        issues: p.issues,
+                        partial: Some(PartialGraph {
+                            entry: Some(graph.entry),
+                            nodes: graph.nodes,
+                            broken: Default::default(),
+                        }),
+                    },
+                    Some(Err(partial)) => Parsed::Incomplete {
+                        issues: p.issues,
+                        partial: Some(partial),
+                    },
+                    None => p.incomplete(),
+                }
+            }
             _ => {
                 p.push(
                     Rule::MissingField,
                     "graph",
                     "is required when format is 'graph'",
                 );
-                None
+                p.incomplete()
             }
         },
         Some(Format::Steps) => match obj.get("steps") {
-            Some(v) if !v.is_null() => p.steps(v).map(|steps| Definition {
-                format: Format::Steps,
-                graph: steps_to_graph(&steps),
-                steps: Some(steps),
-            }),
+            Some(v) if !v.is_null() => match p.steps(v) {
+                Some(steps) if p.issues.is_empty() => Parsed::Complete(Definition {
+                    format: Format::Steps,
+                    graph: steps_to_graph(&steps),
+                    steps: Some(steps),
+                }),
+                _ => p.incomplete(),
+            },
             _ => {
                 p.push(
                     Rule::MissingField,
                     "steps",
                     "is required when format is 'steps'",
                 );
-                None
+                p.incomplete()
             }
         },
-        None => None,
-    };
-    match def {
-        Some(d) if p.issues.is_empty() => Ok(d),
-        _ => Err(p.issues),
+        None => p.incomplete(),
+    }
+}
+
+/// The graph, when every node parsed and it has an entry.
+fn complete(partial: PartialGraph) -> Result<Graph, PartialGraph> {
+    match partial.entry {
+        Some(entry) if partial.broken.is_empty() => Ok(Graph {
+            entry,
+            nodes: partial.nodes,
+        }),
+        _ => Err(partial),
     }
 }
 
 /// Parses just a graph object (`{"entry": ..., "nodes": {...}}`); `path` prefixes issue fields.
 pub fn parse_graph(value: &Value, path: &str) -> Result<Graph, Vec<Issue>> {
     let mut p = Parser { issues: Vec::new() };
-    match p.graph(value, path) {
-        Some(g) if p.issues.is_empty() => Ok(g),
+    match p.graph(value, path).map(complete) {
+        Some(Ok(g)) if p.issues.is_empty() => Ok(g),
         _ => Err(p.issues),
     }
 }
@@ -197,27 +246,23 @@ impl Parser {
         }
     }
 
-    fn graph(&mut self, v: &Value, path: &str) -> Option<Graph> {
+    fn incomplete(self) -> Parsed {
+        Parsed::Incomplete {
+            issues: self.issues,
+            partial: None,
+        }
+    }
+
+    /// The graph as far as it parses; `None` when it or its `nodes` is not an object.
+    fn graph(&mut self, v: &Value, path: &str) -> Option<PartialGraph> {
         let f = self.object(v, path, &["entry", "nodes"])?;
         let entry = self.req_str(&f, "entry");
         let nodes_path = join(path, "nodes");
         let nodes = match f.obj.get("nodes") {
+            Some(Value::Object(map)) => map,
             None | Some(Value::Null) => {
                 self.push(Rule::MissingField, nodes_path, "is required");
-                None
-            }
-            Some(Value::Object(map)) => {
-                let mut nodes = BTreeMap::new();
-                let mut ok = true;
-                for (id, nv) in map {
-                    match self.node(nv, &join(&nodes_path, id)) {
-                        Some(n) => {
-                            nodes.insert(id.clone(), n);
-                        }
-                        None => ok = false,
-                    }
-                }
-                ok.then_some(nodes)
+                return None;
             }
             Some(_) => {
                 self.push(
@@ -225,13 +270,24 @@ impl Parser {
                     nodes_path,
                     "must be an object of node id → node",
                 );
-                None
+                return None;
             }
         };
-        Some(Graph {
-            entry: entry?,
-            nodes: nodes?,
-        })
+        let mut partial = PartialGraph {
+            entry,
+            ..PartialGraph::default()
+        };
+        for (id, nv) in nodes {
+            match self.node(nv, &join(&nodes_path, id)) {
+                Some(n) => {
+                    partial.nodes.insert(id.clone(), n);
+                }
+                None => {
+                    partial.broken.insert(id.clone(), BrokenNode::salvage(nv));
+                }
+            }
+        }
+        Some(partial)
     }
 
     fn node(&mut self, v: &Value, path: &str) -> Option<Node> {

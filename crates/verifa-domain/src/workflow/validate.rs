@@ -11,7 +11,9 @@ use super::catalog::PolicyCatalog;
 use super::condition::is_valid_field_path;
 use super::issue::{Issue, Rule, Warning};
 use super::model::{Graph, Node, NodeKind, Operator};
+use super::partial::{BrokenNode, PartialGraph};
 use super::schema;
+use std::collections::BTreeMap;
 
 /// Maximum number of nodes in a graph (CONTRACT §1.8).
 pub const MAX_NODES: usize = 200;
@@ -50,52 +52,38 @@ fn node_path(id: &str) -> String {
 /// Validates a graph: ids, node count, start/entry, references, reachability, cycles, dead ends,
 /// policies and their configs, retries, conditions.
 pub fn validate(graph: &Graph, catalog: &PolicyCatalog) -> Validation {
+    check(
+        &Topology::new(Some(&graph.entry), &graph.nodes, None),
+        catalog,
+    )
+}
+
+/// Validates what parsed of a graph the parser found problems in: the same rules, with each
+/// broken node standing in by its type and salvaged references (its own fields are the
+/// parser's to report, and nothing is concluded from what it failed to say: a path through it
+/// counts as ending).
+pub fn validate_partial(partial: &PartialGraph, catalog: &PolicyCatalog) -> Validation {
+    check(
+        &Topology::new(
+            partial.entry.as_deref(),
+            &partial.nodes,
+            Some(&partial.broken),
+        ),
+        catalog,
+    )
+}
+
+fn check(t: &Topology<'_>, catalog: &PolicyCatalog) -> Validation {
     let mut v = Validation::default();
-    let nodes = &graph.nodes;
-    if nodes.len() > MAX_NODES {
+    if t.ids.len() > MAX_NODES {
         v.issues.push(Issue::new(
             Rule::TooManyNodes,
             "graph.nodes",
-            format!("has {} nodes; at most {MAX_NODES} are allowed", nodes.len()),
+            format!("has {} nodes; at most {MAX_NODES} are allowed", t.ids.len()),
         ));
     }
-    // Start / entry.
-    let starts: Vec<&String> = nodes
-        .iter()
-        .filter(|(_, n)| n.kind() == NodeKind::Start)
-        .map(|(id, _)| id)
-        .collect();
-    match nodes.get(&graph.entry) {
-        None => v.issues.push(Issue::new(
-            Rule::EntryNotFound,
-            "graph.entry",
-            format!("refers to unknown node '{}'", graph.entry),
-        )),
-        Some(n) if n.kind() != NodeKind::Start => v.issues.push(Issue::new(
-            Rule::EntryNotStart,
-            "graph.entry",
-            format!("'{}' is not a start node", graph.entry),
-        )),
-        Some(_) => {}
-    }
-    if starts.is_empty() {
-        v.issues.push(Issue::new(
-            Rule::StartCount,
-            "graph.nodes",
-            "has no start node; exactly one is required",
-        ));
-    } else if starts.len() > 1 {
-        for id in starts.iter().filter(|id| ***id != graph.entry) {
-            v.issues.push(Issue::new(
-                Rule::StartCount,
-                format!("{}.type", node_path(id)),
-                "is a second start node; exactly one is allowed",
-            ));
-        }
-    }
-
-    let topology = Topology::new(graph);
-    for ((id, node), edges) in nodes.iter().zip(&topology.edges) {
+    check_start(t, &mut v);
+    for (i, id) in t.ids.iter().enumerate() {
         let path = node_path(id);
         if !is_valid_node_id(id) {
             v.issues.push(Issue::new(
@@ -104,8 +92,8 @@ pub fn validate(graph: &Graph, catalog: &PolicyCatalog) -> Validation {
                 "node id must match ^[a-z0-9_\\-]{1,64}$",
             ));
         }
-        for (field, target) in edges {
-            if !nodes.contains_key(*target) {
+        for (field, target) in t.edges.get(i).into_iter().flatten() {
+            if t.find(target).is_none() {
                 v.issues.push(Issue::new(
                     Rule::DanglingReference,
                     format!("{path}.{field}"),
@@ -113,8 +101,8 @@ pub fn validate(graph: &Graph, catalog: &PolicyCatalog) -> Validation {
                 ));
             }
         }
-        match node {
-            Node::Policy(p) => {
+        match t.node(i) {
+            Some(Node::Policy(p)) => {
                 match catalog.get(&p.policy) {
                     None => v.issues.push(Issue::new(
                         Rule::UnknownPolicy,
@@ -140,7 +128,7 @@ pub fn validate(graph: &Graph, catalog: &PolicyCatalog) -> Validation {
                     ));
                 }
             }
-            Node::Conditional(c) => {
+            Some(Node::Conditional(c)) => {
                 for (i, cond) in c.conditions.iter().enumerate() {
                     check_condition(&mut v, &format!("{path}.conditions[{i}]"), cond);
                 }
@@ -149,10 +137,45 @@ pub fn validate(graph: &Graph, catalog: &PolicyCatalog) -> Validation {
         }
     }
 
-    check_reachability(&topology, &mut v);
-    check_cycles(&topology, &mut v);
-    check_dead_ends(graph, &topology, &mut v);
+    check_reachability(t, &mut v);
+    check_cycles(t, &mut v);
+    check_dead_ends(t, &mut v);
     v
+}
+
+/// Exactly one start node, and the entry is it.
+fn check_start(t: &Topology<'_>, v: &mut Validation) {
+    let starts: Vec<usize> = (0..t.ids.len()).filter(|i| t.is_start(*i)).collect();
+    if let Some(entry) = t.entry_id {
+        match t.entry {
+            None => v.issues.push(Issue::new(
+                Rule::EntryNotFound,
+                "graph.entry",
+                format!("refers to unknown node '{entry}'"),
+            )),
+            Some(i) if !t.is_start(i) => v.issues.push(Issue::new(
+                Rule::EntryNotStart,
+                "graph.entry",
+                format!("'{entry}' is not a start node"),
+            )),
+            Some(_) => {}
+        }
+    }
+    if starts.is_empty() {
+        v.issues.push(Issue::new(
+            Rule::StartCount,
+            "graph.nodes",
+            "has no start node; exactly one is required",
+        ));
+    } else if starts.len() > 1 {
+        for i in starts.into_iter().filter(|i| Some(*i) != t.entry) {
+            v.issues.push(Issue::new(
+                Rule::StartCount,
+                format!("{}.type", node_path(t.id(i))),
+                "is a second start node; exactly one is allowed",
+            ));
+        }
+    }
 }
 
 fn check_condition(v: &mut Validation, path: &str, cond: &super::model::Condition) {
@@ -233,22 +256,56 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Index-based view of the graph for the traversal rules (cheaper than string-keyed maps).
+/// Nodes are in id order; a broken node (see [`PartialGraph`]) has no [`Node`].
 struct Topology<'g> {
     ids: Vec<&'g str>,
+    nodes: Vec<Slot<'g>>,
     /// Per node: its edges (field, target) as declared.
-    edges: Vec<Vec<(Cow<'static, str>, &'g str)>>,
+    edges: Vec<Vec<(Cow<'g, str>, &'g str)>>,
     /// Per node: (target index, position in `edges`) for targets that exist.
     adj: Vec<Vec<(usize, usize)>>,
+    /// The entry as written, and the node it names.
+    entry_id: Option<&'g str>,
     entry: Option<usize>,
 }
 
+/// A node of the view: parsed, or broken and known only by its type and references.
+enum Slot<'g> {
+    Parsed(&'g Node),
+    Broken(&'g BrokenNode),
+}
+
 impl<'g> Topology<'g> {
-    fn new(graph: &'g Graph) -> Self {
-        let ids: Vec<&str> = graph.nodes.keys().map(String::as_str).collect();
-        // `ids` is sorted (BTreeMap order), so lookups are binary searches.
+    fn new(
+        entry: Option<&'g str>,
+        nodes: &'g BTreeMap<String, Node>,
+        broken: Option<&'g BTreeMap<String, BrokenNode>>,
+    ) -> Self {
+        let mut slots: Vec<(&'g str, Slot<'g>)> = nodes
+            .iter()
+            .map(|(id, n)| (id.as_str(), Slot::Parsed(n)))
+            .chain(
+                broken
+                    .into_iter()
+                    .flatten()
+                    .map(|(id, b)| (id.as_str(), Slot::Broken(b))),
+            )
+            .collect();
+        // Sorted by id, so lookups are binary searches (both maps are sorted; merging keeps it).
+        slots.sort_by(|a, b| a.0.cmp(b.0));
+        let edges: Vec<Vec<(Cow<'g, str>, &'g str)>> = slots
+            .iter()
+            .map(|(_, slot)| match slot {
+                Slot::Parsed(n) => n.edges(),
+                Slot::Broken(b) => b
+                    .edges
+                    .iter()
+                    .map(|(f, t)| (Cow::Borrowed(f.as_str()), t.as_str()))
+                    .collect(),
+            })
+            .collect();
+        let (ids, nodes): (Vec<&str>, Vec<Slot<'g>>) = slots.into_iter().unzip();
         let find = |id: &str| ids.binary_search(&id).ok();
-        let edges: Vec<Vec<(Cow<'static, str>, &str)>> =
-            graph.nodes.values().map(Node::edges).collect();
         let adj = edges
             .iter()
             .map(|es| {
@@ -258,17 +315,48 @@ impl<'g> Topology<'g> {
                     .collect()
             })
             .collect();
-        let entry = find(&graph.entry);
+        let entry_index = entry.and_then(find);
         Self {
             ids,
+            nodes,
             edges,
             adj,
-            entry,
+            entry_id: entry,
+            entry: entry_index,
         }
     }
 
     fn id(&self, i: usize) -> &str {
         self.ids.get(i).copied().unwrap_or_default()
+    }
+
+    fn find(&self, id: &str) -> Option<usize> {
+        self.ids.binary_search(&id).ok()
+    }
+
+    fn node(&self, i: usize) -> Option<&'g Node> {
+        match self.nodes.get(i) {
+            Some(Slot::Parsed(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn is_start(&self, i: usize) -> bool {
+        match self.nodes.get(i) {
+            Some(Slot::Parsed(n)) => n.kind() == NodeKind::Start,
+            Some(Slot::Broken(b)) => b.is_start(),
+            None => false,
+        }
+    }
+
+    /// A path reaching this node ends: a terminal, or a broken node (what it would have led to
+    /// is unknown, so no dead end is concluded through it).
+    fn ends(&self, i: usize) -> bool {
+        match self.nodes.get(i) {
+            Some(Slot::Parsed(n)) => n.kind() == NodeKind::Terminal,
+            Some(Slot::Broken(_)) => true,
+            None => false,
+        }
     }
 }
 
@@ -349,7 +437,7 @@ fn check_cycles(t: &Topology<'_>, v: &mut Validation) {
 }
 
 /// A node from which no terminal is reachable is a path that never ends.
-fn check_dead_ends(graph: &Graph, t: &Topology<'_>, v: &mut Validation) {
+fn check_dead_ends(t: &Topology<'_>, v: &mut Validation) {
     let n = t.ids.len();
     let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (i, out) in t.adj.iter().enumerate() {
@@ -360,13 +448,7 @@ fn check_dead_ends(graph: &Graph, t: &Topology<'_>, v: &mut Validation) {
         }
     }
     let mut ok = vec![false; n];
-    let mut stack: Vec<usize> = graph
-        .nodes
-        .values()
-        .enumerate()
-        .filter(|(_, node)| node.kind() == NodeKind::Terminal)
-        .map(|(i, _)| i)
-        .collect();
+    let mut stack: Vec<usize> = (0..n).filter(|i| t.ends(*i)).collect();
     while let Some(i) = stack.pop() {
         match ok.get_mut(i) {
             Some(o) if !*o => *o = true,

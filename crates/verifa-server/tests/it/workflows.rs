@@ -292,6 +292,64 @@ async fn validation_reports_every_problem(db: TestDatabase) {
 }
 both_backends!(workflow_validation, validation_reports_every_problem);
 
+/// A structural slip in one node hides none of the other problems (issue #12.7).
+async fn a_structural_problem_hides_no_other(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let graph = json!({"entry": "start", "nodes": {
+        "start": {"type": "start", "next": "ocr"},
+        "ocr": {"type": "policy", "policy": "document_ocr", "config": {}, "on_pass": "face"},
+        "x": {"type": "policy", "policy": "telepathy", "config": {}, "on_pass": "approve", "on_fail": "reject"},
+        "approve": {"type": "terminal", "outcome": "approved"},
+        "reject": {"type": "terminal", "outcome": "rejected"}}});
+    let body = app
+        .post("/api/v1/workflows")
+        .json(json!({"name": "slip", "graph": graph}))
+        .send()
+        .await
+        .assert_error(422, "validation_error");
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "graph.nodes.ocr.on_fail",
+        "graph.nodes.ocr.on_pass",
+        "graph.nodes.x.policy",
+        "graph.nodes.x",
+    ] {
+        assert!(
+            fields.contains(&expected),
+            "missing {expected} in {fields:?}"
+        );
+    }
+    // A draft holding the same graph reports the same problems on every read.
+    let wf = create(&app, json!({"name": "ok", "graph": age_graph(18)})).await;
+    let id = wf["id"].as_str().unwrap();
+    let draft = app
+        .post(&format!("/api/v1/workflows/{id}/drafts"))
+        .json(json!({"graph": graph}))
+        .send()
+        .await;
+    assert_eq!(draft.status, StatusCode::CREATED);
+    let errors = draft.json()["validation"]["errors"].clone();
+    for expected in ["graph.nodes.ocr.on_fail", "graph.nodes.x.policy"] {
+        assert!(
+            errors
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == expected),
+            "draft misses {expected}: {errors}"
+        );
+    }
+}
+both_backends!(
+    workflow_validation_complete,
+    a_structural_problem_hides_no_other
+);
+
 async fn steps_and_auto_injection(db: TestDatabase) {
     let app = TestApp::new(db).await;
     let wf = create(&app, json!({"name": "Legacy", "steps": [{"policy": "document_ocr", "config": {}}, {"policy": "age_verification", "config": {"minimum_age": 21}}]})).await;
