@@ -350,6 +350,55 @@ both_backends!(
     a_structural_problem_hides_no_other
 );
 
+/// A draft may be invalid, but its graph is an object and its steps an array (issue #12.5).
+async fn drafts_keep_the_shape_of_a_definition(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let wf = create(&app, json!({"name": "shape", "graph": age_graph(18)})).await;
+    let id = wf["id"].as_str().unwrap();
+    let draft = app
+        .post(&format!("/api/v1/workflows/{id}/drafts"))
+        .send()
+        .await
+        .json();
+    let draft_id = draft["id"].as_str().unwrap();
+    for (body, field) in [
+        (json!({"graph": "nodes"}), "graph"),
+        (json!({"graph": [1, 2]}), "graph"),
+        (json!({"graph": 7}), "graph"),
+        (
+            json!({"format": "steps", "steps": {"policy": "document_ocr"}}),
+            "steps",
+        ),
+        (json!({"steps": "document_ocr"}), "steps"),
+    ] {
+        for r in [
+            app.post(&format!("/api/v1/workflows/{id}/drafts"))
+                .json(body.clone())
+                .send()
+                .await,
+            app.patch(&format!("/api/v1/workflows/{id}/drafts/{draft_id}"))
+                .json(body.clone())
+                .send()
+                .await,
+        ] {
+            let err = r.assert_error(422, "validation_error");
+            assert_eq!(err["errors"][0]["field"], field, "{body}: {err}");
+        }
+    }
+    // Nothing was stored: the draft still holds the live graph, and no other draft was made.
+    let stored = ok(&app
+        .get(&format!("/api/v1/workflows/{id}/drafts/{draft_id}"))
+        .send()
+        .await);
+    assert_eq!(stored["graph"]["nodes"]["age"]["config"]["minimum_age"], 18);
+    let all = ok(&app
+        .get(&format!("/api/v1/workflows/{id}/drafts"))
+        .send()
+        .await);
+    assert_eq!(all["pagination"]["total"], 1);
+}
+both_backends!(workflow_draft_shape, drafts_keep_the_shape_of_a_definition);
+
 async fn steps_and_auto_injection(db: TestDatabase) {
     let app = TestApp::new(db).await;
     let wf = create(&app, json!({"name": "Legacy", "steps": [{"policy": "document_ocr", "config": {}}, {"policy": "age_verification", "config": {"minimum_age": 21}}]})).await;
