@@ -2,6 +2,7 @@
 //! 413, 422 with the failing field path), query strings, and the authenticated caller.
 
 use crate::error::{ApiError, FieldErrorBody};
+use crate::strict_json::{self, StrictJsonError};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -45,13 +46,18 @@ pub fn is_json(parts_headers: &axum::http::HeaderMap) -> bool {
 
 /// Parses JSON bytes into `T`, naming the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    // Syntax errors are 400; well-formed JSON of the wrong shape is 422 with the field path.
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::new(
+    // Syntax errors are 400; well-formed JSON of the wrong shape (a repeated key included) is 422
+    // with the field path.
+    let value = strict_json::from_slice(bytes).map_err(|e| match e {
+        StrictJsonError::Syntax(e) => ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
             format!("The request body is not valid JSON: {e}."),
-        )
+        ),
+        StrictJsonError::DuplicateKey(field) => ApiError::validation(vec![FieldErrorBody {
+            field,
+            message: "appears more than once in its object; send each key once".into(),
+        }]),
     })?;
     from_value(value)
 }

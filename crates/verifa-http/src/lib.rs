@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod state;
+pub mod strict_json;
 pub mod versioning;
 
 use axum::Router;

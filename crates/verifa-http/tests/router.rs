@@ -355,19 +355,3 @@ async fn a_session_goes_from_creation_to_its_result_through_the_router() {
         .collect();
     assert_eq!(types.last(), Some(&"session.approved"), "{events}");
 }
-
-async fn tenant_of(app: &App) -> verifa_domain::tenancy::Tenant {
-    app.services
-        .api_keys
-        .authenticate(Some(&app.live), None)
-        .await
-        .unwrap()
-        .tenant()
-}
-
-fn page() -> verifa_domain::pagination::PageRequest {
-    verifa_domain::pagination::PageRequest {
-        limit: 100,
-        offset: 0,
-    }
-}

@@ -316,3 +316,21 @@ pub fn multipart(document_type: &str, file: &[u8]) -> (Vec<u8>, String) {
 pub fn jpeg() -> Vec<u8> {
     vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4]
 }
+
+/// The tenant of the live key.
+pub async fn tenant_of(app: &App) -> verifa_domain::tenancy::Tenant {
+    app.services
+        .api_keys
+        .authenticate(Some(&app.live), None)
+        .await
+        .unwrap()
+        .tenant()
+}
+
+/// A first page big enough for any test.
+pub fn page() -> verifa_domain::pagination::PageRequest {
+    verifa_domain::pagination::PageRequest {
+        limit: 100,
+        offset: 0,
+    }
+}
