@@ -10,6 +10,7 @@ pub mod routes;
 pub mod state;
 pub mod strict_json;
 pub mod versioning;
+pub mod wire;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -134,6 +135,7 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         })
         .layer(axum::Extension(document))
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(axum::middleware::from_fn(wire::answer_refusals))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_context::request_context,

@@ -27,8 +27,13 @@ fn caller_ip(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
         }
     }
     req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip())
+        .get::<ConnectInfo<crate::wire::Peer>>()
+        .map(|ci| ci.0.addr.ip())
+        .or_else(|| {
+            req.extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ci| ci.0.ip())
+        })
         .or_else(|| {
             req.extensions()
                 .get::<MockConnectInfo<SocketAddr>>()

@@ -10,6 +10,7 @@ use anyhow::Context;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::watch;
+use verifa_http::wire::{GuardedListener, Peer};
 
 /// Runs the server until a shutdown signal.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
@@ -62,10 +63,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     ));
 
     let mut serve_stop = stop_rx.clone();
+    // Heads are vetted before hyper parses them, so malformed ones get the contract's error.
     let server = axum::serve(
-        listener,
-        app.router
-            .into_make_service_with_connect_info::<SocketAddr>(),
+        GuardedListener::new(listener),
+        app.router.into_make_service_with_connect_info::<Peer>(),
     )
     .with_graceful_shutdown(async move {
         let _ = serve_stop.wait_for(|stop| *stop).await;
