@@ -23,10 +23,12 @@ pub mod identity_crossref;
 pub mod registry;
 pub mod risk_assessment;
 pub mod sandbox;
+pub mod sandbox_simulator;
 pub mod specs;
 pub mod vendor;
 pub mod watchlist_screening;
 
 pub use registry::{BuiltinDeps, builtin_registry, sandbox_hybrid_registry};
 pub use sandbox::{SandboxExecutor, sandbox_outcome, sandbox_registry};
+pub use sandbox_simulator::SandboxSimulator;
 pub use vendor::VendorSettings;

@@ -27,7 +27,7 @@ pub struct ServiceSettings {
     pub webhooks: WebhookSettings,
     /// The policy catalogue (from the check executors' specs).
     pub catalog: Arc<PolicyCatalog>,
-    /// Sandbox values for dry-runs.
+    /// Sandbox values for dry-runs and simulated sessions.
     pub simulator: Simulator,
     /// The at-rest cipher.
     pub cipher: Cipher,
@@ -66,7 +66,7 @@ impl Services {
             workflows: Arc::new(WorkflowService::new(
                 ports,
                 settings.catalog,
-                settings.simulator,
+                settings.simulator.clone(),
             )),
             webhooks: Arc::new(WebhookService::new(
                 ports,
@@ -77,6 +77,7 @@ impl Services {
                 ports,
                 settings.cipher,
                 settings.sessions,
+                settings.simulator,
             )),
             health: ports.health.clone(),
             rate_limiter: ports.rate_limiter.clone(),

@@ -12,7 +12,7 @@ use support::*;
 use verifa_app::AppError;
 use verifa_app::sessions::NewSession;
 use verifa_domain::session::SessionStatus;
-use verifa_domain::workflow::Outcome;
+use verifa_domain::workflow::{CheckStatus, Outcome};
 use verifa_ports::runs::RunStore;
 use verifa_ports::sessions::{SessionFilter, SessionStore};
 use verifa_ports::storage::DocumentStorage;
@@ -234,6 +234,40 @@ async fn a_sandbox_submission_waits_for_a_simulation() {
 #[tokio::test]
 async fn simulations_reach_each_outcome_in_the_sandbox_only() {
     let w = World::new().await;
+    // Without a workflow the standard checks are simulated and no run is recorded.
+    let t = tenant(&w.sandbox);
+    let id = w.capturing_session(&w.sandbox).await.id;
+    w.services.sessions.submit(&w.sandbox, &id).await.unwrap();
+    w.services
+        .sessions
+        .simulate(&w.sandbox, &id, "approve")
+        .await
+        .unwrap();
+    let result = w.store.result(&t, &id).await.unwrap().unwrap();
+    assert_eq!(result.workflow_run_id, None);
+    assert_eq!(w.store.run_for_session(&t, &id).await.unwrap(), None);
+    assert_eq!(
+        result
+            .verdict
+            .summary
+            .check_results
+            .keys()
+            .collect::<Vec<_>>(),
+        ["age_verification", "document_ocr", "face_match"]
+    );
+    // doc_check rejects, risk_check sends to review.
+    let workflow = w
+        .workflow(
+            &w.sandbox,
+            json!({"entry": "start", "nodes": {
+                "start": {"type": "start", "next": "doc"},
+                "doc": {"type": "policy", "policy": "doc_check", "on_pass": "risk", "on_fail": "rejected"},
+                "risk": {"type": "policy", "policy": "risk_check", "on_pass": "approved", "on_fail": "review"},
+                "approved": {"type": "terminal", "outcome": "approved"},
+                "rejected": {"type": "terminal", "outcome": "rejected"},
+                "review": {"type": "terminal", "outcome": "needs_review"}}}),
+        )
+        .await;
     let cases = [
         ("approve", SessionStatus::Completed, Some(Outcome::Approved)),
         ("decline", SessionStatus::Completed, Some(Outcome::Rejected)),
@@ -244,7 +278,6 @@ async fn simulations_reach_each_outcome_in_the_sandbox_only() {
         ),
         ("expire", SessionStatus::Expired, None),
     ];
-    let t = tenant(&w.sandbox);
     for (action, status, outcome) in cases {
         let id = w.capturing_session(&w.sandbox).await.id;
         w.services.sessions.submit(&w.sandbox, &id).await.unwrap();
@@ -272,9 +305,32 @@ async fn simulations_reach_each_outcome_in_the_sandbox_only() {
             assert!(r.simulated, "{action}");
             let run = w.store.run_for_session(&t, &id).await.unwrap().unwrap();
             assert!(
-                run.simulated && r.workflow_run_id == Some(run.id),
+                run.simulated && r.workflow_run_id == Some(run.id.clone()),
                 "{action}"
             );
+            assert_eq!(
+                (run.workflow_id.as_str(), run.workflow_version),
+                (workflow.as_str(), 1)
+            );
+            assert_eq!(run.state.final_status, outcome, "{action}");
+            // The checks that ran, in order, and how each ended: consistent with the outcome.
+            let checks: Vec<(String, bool)> = run
+                .state
+                .attempts
+                .iter()
+                .map(|a| (a.policy.clone(), a.status == CheckStatus::Passed))
+                .collect();
+            let expected: &[(&str, bool)] = match action {
+                "approve" => &[("doc_check", true), ("risk_check", true)],
+                "decline" => &[("doc_check", false)],
+                _ => &[("doc_check", true), ("risk_check", false)],
+            };
+            let expected: Vec<(String, bool)> = expected
+                .iter()
+                .map(|(p, ok)| ((*p).to_owned(), *ok))
+                .collect();
+            assert_eq!(checks, expected, "{action}");
+            assert_eq!(r.verdict.summary.check_results.len(), expected.len());
         }
     }
 

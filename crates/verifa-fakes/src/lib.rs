@@ -10,7 +10,7 @@
 //! The other fakes: [`ManualClock`] (time that moves only when told), [`MemoryBlobs`]
 //! (document storage), [`RecordingTransport`] (webhook HTTP that records and answers as told),
 //! [`InMemoryWatchlistRepository`] and [`InMemoryDuplicateIndex`] (the check executors'
-//! stores).
+//! stores), [`PlainSandbox`] (sandbox check results for dry-runs and simulations).
 
 mod api_keys;
 mod blobs;
@@ -20,6 +20,7 @@ mod health;
 mod idempotency;
 mod organizations;
 mod runs;
+mod sandbox;
 mod sessions;
 mod state;
 mod transport;
@@ -30,6 +31,7 @@ mod workflows;
 pub use blobs::MemoryBlobs;
 pub use clock::ManualClock;
 pub use duplicates::InMemoryDuplicateIndex;
+pub use sandbox::PlainSandbox;
 pub use state::MemoryStore;
 pub use transport::RecordingTransport;
 pub use watchlists::InMemoryWatchlistRepository;

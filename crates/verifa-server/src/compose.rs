@@ -14,7 +14,7 @@ use verifa_app::sessions::SessionSettings;
 use verifa_app::workflows::Simulator;
 use verifa_app::{Ports, ServiceSettings};
 use verifa_domain::workflow::ExecutorSettings;
-use verifa_domain::workflow::{PolicyCatalog, SimulatedCheck};
+use verifa_domain::workflow::PolicyCatalog;
 use verifa_http::metrics::Metrics;
 use verifa_http::{AppState, HttpSettings, RateLimits, Services, VersionPolicy};
 use verifa_ports::clock::Clock;
@@ -134,14 +134,7 @@ pub fn service_settings(
             .map(|s| (s.name.clone(), s))
             .collect(),
     });
-    let simulator: Simulator = Arc::new(move |policy: &str, config: &serde_json::Value| {
-        let outcome =
-            verifa_adapters_checks::sandbox_outcome(policy, config, clock.now().date_naive());
-        SimulatedCheck {
-            status: outcome.status,
-            output: outcome.output,
-        }
-    });
+    let simulator: Simulator = Arc::new(verifa_adapters_checks::SandboxSimulator::new(clock));
     Ok(ServiceSettings {
         versions: ApiVersions {
             current: settings.api.current_version.clone(),

@@ -1,23 +1,20 @@
-//! A session's life outside its run: create, list, read, update, submit, expire, simulate.
+//! A session's life outside its run: create, list, read, update, submit, expire.
 
 use super::mutate;
 use super::{SessionService, SessionView, change, fields_context, illegal};
 use crate::api_keys::Caller;
 use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
-use crate::runs::sandbox_extracted_data;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use verifa_domain::documents::{self, DocumentType};
 use verifa_domain::pagination::{Page, PageRequest};
-use verifa_domain::run::WorkflowRun;
 use verifa_domain::session::{
-    self, Action, CheckSummary, DecisionSummary, ExpireReason, ProcessingMode, RetentionStatus,
-    Session, SessionEvent, SessionStatus, SimulateAction, Verdict,
+    self, Action, ExpireReason, RetentionStatus, Session, SessionEvent, SessionStatus,
 };
-use verifa_domain::workflow::{Node, Outcome};
+use verifa_domain::workflow::Node;
 use verifa_ports::RepoError;
-use verifa_ports::sessions::{NewEvent, ResultRecord, RunWrite, SessionFilter};
+use verifa_ports::sessions::{NewEvent, SessionFilter};
 
 /// Input of `POST /sessions` (already normalised from aliases).
 #[derive(Debug, Clone, Default)]
@@ -300,76 +297,6 @@ impl SessionService {
             }
         }
         Ok(expired)
-    }
-
-    /// Sandbox outcome: writes a result (and a run marked simulated) and the events.
-    pub async fn simulate(
-        &self,
-        caller: &Caller,
-        id: &str,
-        action: &str,
-    ) -> Result<(Session, SimulateAction), AppError> {
-        let current = self.get(caller, id).await?;
-        if !current.tenant.environment.is_sandbox() {
-            return Err(AppError::Forbidden {
-                code: "sandbox_only",
-                detail: "Simulation is only available with sandbox keys.".into(),
-            });
-        }
-        let Some(action) = SimulateAction::parse(action) else {
-            return Err(AppError::invalid(
-                "action",
-                "must be one of approve, decline, require-review, expire",
-            ));
-        };
-        let simulation = Action::Simulate {
-            outcome: Outcome::Approved,
-        };
-        session::check(current.status, &simulation).map_err(illegal)?;
-        let Some(outcome) = session::simulated_outcome(action) else {
-            return self.expire(caller, id).await.map(|s| (s, action));
-        };
-        let session = mutate!(self, &current.tenant, id, |current| async {
-            let now = self.clock.now();
-            let t = session::transition(&current, Action::Simulate { outcome }, now)
-                .map_err(illegal)?;
-            let run = WorkflowRun::simulated(new_id(prefix::RUN), &current, outcome, now);
-            let result = ResultRecord {
-                session_id: current.id.clone(),
-                tenant: current.tenant.clone(),
-                verdict: simulated_verdict(outcome, current.country.clone()),
-                extracted_data_sealed: Some(self.cipher.seal_text(
-                    &Value::Object(sandbox_extracted_data()).to_string(),
-                    &result_context(&current.id),
-                )),
-                workflow_run_id: Some(run.id.clone()),
-                simulated: true,
-                created_at: now,
-                updated_at: now,
-            };
-            Ok(change(t)
-                .with_result(result)
-                .with_run(RunWrite::Start(Box::new(run))))
-        }
-        .await)?;
-        Ok((session, action))
-    }
-}
-
-/// The verdict of a simulation: the sandbox's magic values (Jane Doe, face match 0.95, age 28).
-fn simulated_verdict(outcome: Outcome, country_used: Option<String>) -> Verdict {
-    Verdict {
-        outcome,
-        summary: DecisionSummary {
-            face_match_passed: Some(outcome != Outcome::Rejected),
-            face_match_score: Some(0.95),
-            age_check_passed: Some(true),
-            extracted_age: Some(28),
-            processing_mode: ProcessingMode::Simulated,
-            country_used,
-            check_results: std::collections::BTreeMap::<String, CheckSummary>::new(),
-        },
-        rejection_reason: (outcome == Outcome::Rejected).then(|| "Simulated decline.".to_owned()),
     }
 }
 

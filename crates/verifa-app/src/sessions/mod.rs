@@ -3,7 +3,8 @@
 //! [`SessionChange`] with its events (the webhook outbox) and, when it starts or feeds one, the
 //! workflow run.
 //!
-//! - [`lifecycle`]: create, list, read, update, submit, expire, simulate.
+//! - [`lifecycle`]: create, list, read, update, submit, expire.
+//! - [`simulate`]: sandbox decisions, simulated as the session's workflow would reach them.
 //! - [`documents`]: uploads (sniffed, encrypted) and their metadata.
 //! - [`links`]: capture links: resume and one-time links.
 //! - [`runs`]: starting runs, gate decisions, resuming runs, reading a session's run.
@@ -14,6 +15,7 @@ mod lifecycle;
 mod links;
 mod results;
 mod runs;
+mod simulate;
 
 pub(crate) use documents::document_text_context;
 pub use lifecycle::NewSession;
@@ -24,6 +26,7 @@ use crate::crypto::Cipher;
 use crate::error::AppError;
 use crate::ids::new_id;
 use crate::ports::Ports;
+use crate::workflows::Simulator;
 use chrono::Duration;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -67,11 +70,18 @@ pub struct SessionService {
     cipher: Cipher,
     clock: Arc<dyn Clock>,
     settings: SessionSettings,
+    /// The sandbox's check results, for simulated sessions.
+    sandbox: Simulator,
 }
 
 impl SessionService {
     /// Builds the service over the ports it needs.
-    pub fn new(ports: &Ports, cipher: Cipher, settings: SessionSettings) -> Self {
+    pub fn new(
+        ports: &Ports,
+        cipher: Cipher,
+        settings: SessionSettings,
+        sandbox: Simulator,
+    ) -> Self {
         Self {
             sessions: ports.sessions.clone(),
             documents: ports.session_documents.clone(),
@@ -82,6 +92,7 @@ impl SessionService {
             cipher,
             clock: ports.clock.clone(),
             settings,
+            sandbox,
         }
     }
 

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use verifa_domain::tenancy::Tenant;
 use verifa_domain::workflow::{
     self, Definition, DryRunInput, DryRunReport, Format, Graph, Issue, Parsed, PolicyCatalog,
-    SimulatedCheck, Validation, VersionSource,
+    SandboxChecks, Validation, VersionSource,
 };
 use verifa_ports::RepoError;
 use verifa_ports::clock::Clock;
@@ -45,8 +45,8 @@ pub const MAX_DESCRIPTION_LEN: usize = 2_000;
 /// Largest free-form object (settings, layout, data requirements) once serialised.
 pub const MAX_OBJECT_BYTES: usize = 64 * 1024;
 
-/// Simulates a check for dry-runs (the sandbox provider's values).
-pub type Simulator = Arc<dyn Fn(&str, &Value) -> SimulatedCheck + Send + Sync>;
+/// The sandbox provider's check results, for dry-runs and simulated sessions.
+pub type Simulator = Arc<dyn SandboxChecks + Send + Sync>;
 
 /// A workflow with its live definition.
 #[derive(Debug, Clone)]
@@ -368,8 +368,7 @@ impl WorkflowService {
         graph: &Graph,
         input: &DryRunInput,
     ) -> Result<DryRunReport, AppError> {
-        let simulator = self.simulator.clone();
-        let fallback = move |policy: &str, config: &Value| simulator(policy, config);
+        let fallback = |policy: &str, config: &Value| self.simulator.passing(policy, config);
         workflow::dry_run(graph, input, &fallback, self.clock.now())
             .map_err(|e| AppError::invalid("graph", e.to_string()))
     }

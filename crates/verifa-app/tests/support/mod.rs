@@ -20,9 +20,7 @@ use verifa_app::workflows::{DefinitionInput, NewWorkflow};
 use verifa_app::{Ports, ServiceSettings, Services};
 use verifa_domain::session::Session;
 use verifa_domain::tenancy::Tenant;
-use verifa_domain::workflow::{
-    CheckStatus, ExecutorSettings, PolicyCatalog, PolicySpec, SimulatedCheck,
-};
+use verifa_domain::workflow::{ExecutorSettings, PolicyCatalog, PolicySpec};
 use verifa_fakes::{ManualClock, MemoryBlobs, MemoryStore, RecordingTransport};
 use verifa_ports::checks::{CheckExecutor, CheckOutcome, CheckRegistry, CheckRequest};
 
@@ -222,10 +220,7 @@ fn settings() -> ServiceSettings {
             ..WebhookSettings::default()
         },
         catalog: Arc::new(catalog),
-        simulator: Arc::new(|_: &str, _: &Value| SimulatedCheck {
-            status: CheckStatus::Passed,
-            output: json!({}),
-        }),
+        simulator: Arc::new(verifa_fakes::PlainSandbox::default()),
         cipher: cipher(),
     }
 }

@@ -106,21 +106,22 @@ impl WorkflowRun {
         }
     }
 
-    /// A run that a simulation completed at once with `outcome` (no graph, no work).
-    pub fn simulated(id: String, session: &Session, outcome: Outcome, now: DateTime<Utc>) -> Self {
-        let mut state = RunState::new(context_of(session));
-        state.status = RunStatus::Completed;
-        state.final_status = Some(outcome);
-        state.started_at = Some(now);
-        state.completed_at = Some(now);
-        state.duration_ms = Some(0);
+    /// A run that a sandbox simulation completed at once in `state` (see
+    /// [`simulate_outcome`](crate::workflow::simulate_outcome)); it has no work to do.
+    pub fn simulated(
+        id: String,
+        session: &Session,
+        pinned: PinnedVersion,
+        state: RunState,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             id,
             tenant: session.tenant.clone(),
             session_id: session.id.clone(),
-            workflow_id: session.workflow_id.clone().unwrap_or_default(),
-            workflow_version: 0,
-            graph: None,
+            workflow_id: pinned.workflow_id,
+            workflow_version: pinned.version,
+            graph: Some(pinned.graph),
             state,
             work: None,
             due: None,

@@ -247,9 +247,26 @@ fn a_refused_event_fails_the_run_and_the_session() {
 }
 
 #[test]
-fn a_simulated_run_has_no_graph_and_no_work() {
-    let mut r = WorkflowRun::simulated("wfr_2".into(), &session(), Outcome::Rejected, at(0));
+fn a_simulated_run_keeps_its_state_and_has_no_work() {
+    let graph = kyc();
+    let sim = crate::workflow::simulate_outcome(
+        &graph,
+        Outcome::Rejected,
+        &crate::workflow::DryRunInput::default(),
+        &crate::workflow::simulate::tests::Sandbox,
+        at(0),
+    )
+    .unwrap();
+    let pinned = PinnedVersion {
+        workflow_id: "wfl_1".into(),
+        version: 3,
+        graph,
+    };
+    let mut r = WorkflowRun::simulated("wfr_2".into(), &session(), pinned, sim.state, at(0));
     assert!(r.simulated);
+    assert_eq!((r.workflow_id.as_str(), r.workflow_version), ("wfl_1", 3));
+    // The age cannot fail in the sandbox: the gate rejects.
+    assert_eq!(r.state.path, ["start", "age", "gate"]);
     assert_eq!(r.status(), RunStatus::Completed);
     assert_eq!(r.final_status(), Some(Outcome::Rejected));
     assert!(r.take_due_work(at(10)).is_none());

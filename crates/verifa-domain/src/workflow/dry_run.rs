@@ -103,6 +103,27 @@ pub fn dry_run(
     fallback: &dyn Fn(&str, &Value) -> SimulatedCheck,
     now: DateTime<Utc>,
 ) -> Result<DryRunReport, ExecError> {
+    let (state, warnings) = dry_run_state(graph, input, fallback, now)?;
+    Ok(DryRunReport {
+        final_status: state.final_status,
+        path: state.path,
+        node_results: state.node_results,
+        paused_at_node: if state.status == RunStatus::Paused {
+            state.paused_at_node
+        } else {
+            None
+        },
+        warnings,
+    })
+}
+
+/// [`dry_run`], answering the run's whole final state (every attempt included) and the warnings.
+pub fn dry_run_state(
+    graph: &Graph,
+    input: &DryRunInput,
+    fallback: &dyn Fn(&str, &Value) -> SimulatedCheck,
+    now: DateTime<Utc>,
+) -> Result<(RunState, Vec<String>), ExecError> {
     let settings = ExecutorSettings::default();
     let mut state = RunState::new(RunContext {
         extracted_data: input.extracted_data.clone(),
@@ -191,17 +212,7 @@ pub fn dry_run(
         step_into(graph, &mut state, event, clock, &settings, &mut scratch)?;
         queue.extend(scratch.drain(..));
     }
-    Ok(DryRunReport {
-        final_status: state.final_status,
-        path: state.path,
-        node_results: state.node_results,
-        paused_at_node: if state.status == RunStatus::Paused {
-            state.paused_at_node
-        } else {
-            None
-        },
-        warnings,
-    })
+    Ok((state, warnings))
 }
 
 fn simulated(

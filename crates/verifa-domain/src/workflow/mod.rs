@@ -16,6 +16,7 @@ pub mod parse;
 pub mod partial;
 pub mod rollout;
 pub mod schema;
+pub mod simulate;
 pub mod steps;
 pub mod validate;
 pub mod versioning;
@@ -24,7 +25,7 @@ pub use canonical::canonical_json;
 pub use catalog::{PolicyCatalog, PolicySpec};
 pub use condition::{Context, evaluate};
 pub use diff::{Classification, DiffCounts, GraphDiff, NodeChange, diff};
-pub use dry_run::{DryRunInput, DryRunReport, SimulatedCheck, dry_run};
+pub use dry_run::{DryRunInput, DryRunReport, SimulatedCheck, dry_run, dry_run_state};
 pub use executor::{
     AttemptRecord, CheckStatus, Decision, Effect, Event, ExecError, ExecutorSettings,
     ExternalDecision, NodeResult, NodeType, RunContext, RunState, RunStatus, SessionFacts,
@@ -39,6 +40,7 @@ pub use model::{
 pub use parse::{Parsed, parse, parse_definition};
 pub use partial::{BrokenNode, PartialGraph};
 pub use rollout::{RolloutEntry, assign, bucket, normalize, validate_rollout, with_new_version};
+pub use simulate::{SandboxChecks, Simulation, simulate_outcome};
 pub use steps::steps_to_graph;
 pub use validate::{MAX_NODES, Validation, validate, validate_partial};
 pub use versioning::{DraftStatus, VersionSource};

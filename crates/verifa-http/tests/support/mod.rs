@@ -22,7 +22,7 @@ use verifa_app::rate_limit::FixedWindowLimiter;
 use verifa_app::sessions::SessionSettings;
 use verifa_app::webhooks::WebhookSettings;
 use verifa_app::{Ports, ServiceSettings, Services};
-use verifa_domain::workflow::{CheckStatus, PolicyCatalog, PolicySpec, SimulatedCheck};
+use verifa_domain::workflow::{PolicyCatalog, PolicySpec};
 use verifa_fakes::{ManualClock, MemoryBlobs, MemoryStore, RecordingTransport};
 use verifa_http::metrics::Metrics;
 use verifa_http::{AppState, HttpSettings, RateLimits, VersionPolicy};
@@ -143,10 +143,7 @@ fn service_settings() -> ServiceSettings {
         },
         webhooks: WebhookSettings::default(),
         catalog: Arc::new(PolicyCatalog::from_specs([spec()])),
-        simulator: Arc::new(|_: &str, _: &Value| SimulatedCheck {
-            status: CheckStatus::Passed,
-            output: json!({}),
-        }),
+        simulator: Arc::new(verifa_fakes::PlainSandbox::default()),
         cipher: cipher(),
     }
 }

@@ -650,6 +650,137 @@ async fn sandbox_simulation(db: TestDatabase) {
 }
 both_backends!(session_sandbox_simulation, sandbox_simulation);
 
+/// A simulation reads like a real decision of its outcome (issue #12.10): the run names the
+/// workflow and version it pinned, and the per-check results agree with the outcome.
+async fn simulations_look_like_real_decisions(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let simulate = |id: String, action: &'static str| {
+        let app = &app;
+        async move {
+            ok(&app
+                .post(&format!("/api/v1/sessions/{id}/simulate"))
+                .json(json!({"action": action}))
+                .send()
+                .await);
+            let result = ok(&app
+                .get(&format!("/api/v1/sessions/{id}/result"))
+                .send()
+                .await);
+            let run = app
+                .get(&format!("/api/v1/sessions/{id}/workflow-run"))
+                .send()
+                .await;
+            (result, run)
+        }
+    };
+    let new_session = || async {
+        ok(&app.post("/api/v1/sessions").json(json!({})).send().await)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // No workflow yet: the standard checks are simulated and no run is recorded.
+    let (result, run) = simulate(new_session().await, "approve").await;
+    assert_eq!(result["status"], "approved");
+    assert_eq!(result["workflow_run_id"], Value::Null);
+    run.assert_error(404, "not_found");
+    for policy in ["document_ocr", "face_match", "age_verification"] {
+        assert_eq!(result["check_results"][policy]["passed"], true, "{result}");
+    }
+    assert_eq!(result["face_match_score"], 0.95);
+
+    let wf = workflow(
+        &app,
+        &app.sandbox_key,
+        json!({"entry": "start", "nodes": {
+            "start": {"type": "start", "next": "ocr"},
+            "ocr": {"type": "policy", "policy": "document_ocr", "config": {}, "on_pass": "face", "on_fail": "reject"},
+            "face": {"type": "policy", "policy": "face_match", "config": {}, "on_pass": "age", "on_fail": "reject"},
+            "age": {"type": "policy", "policy": "age_verification", "config": {"minimum_age": 18}, "on_pass": "screen", "on_fail": "reject"},
+            "screen": {"type": "policy", "policy": "watchlist_screening", "config": {}, "on_pass": "approve", "on_fail": "review"},
+            "approve": {"type": "terminal", "outcome": "approved"},
+            "reject": {"type": "terminal", "outcome": "rejected"},
+            "review": {"type": "terminal", "outcome": "needs_review"}}}),
+    )
+    .await;
+
+    let (result, run) = simulate(new_session().await, "approve").await;
+    let run = ok(&run);
+    assert_eq!(run["workflow_id"], wf.as_str());
+    assert_eq!(run["workflow_version"], 1);
+    assert_eq!(result["workflow_run_id"], run["id"]);
+    assert_eq!(run["path"].as_array().unwrap().last().unwrap(), "approve");
+    for policy in [
+        "document_ocr",
+        "face_match",
+        "age_verification",
+        "watchlist_screening",
+    ] {
+        assert_eq!(
+            result["check_results"][policy]["status"], "passed",
+            "{result}"
+        );
+    }
+    assert_eq!(result["face_match_passed"], true);
+    assert_eq!(result["age_check_passed"], true);
+    assert_eq!(
+        result["extracted_age"], run["node_results"]["age"]["output"]["age"],
+        "the result reads the run"
+    );
+
+    // A decline: the first check whose failure rejects is the face match (the document and
+    // the auto-injected risk assessment cannot reject); it fails with a failing score, and
+    // nothing after it runs.
+    let (result, run) = simulate(new_session().await, "decline").await;
+    let run = ok(&run);
+    assert_eq!(result["status"], "rejected");
+    assert_eq!(result["face_match_passed"], false, "{result}");
+    assert!(
+        result["face_match_score"].as_f64().unwrap()
+            < run["node_results"]["face"]["output"]["threshold"]
+                .as_f64()
+                .unwrap(),
+        "{result}"
+    );
+    assert!(
+        result["rejection_reason"]
+            .as_str()
+            .unwrap()
+            .contains("face_match"),
+        "{result}"
+    );
+    assert_eq!(
+        result["check_results"].get("age_verification"),
+        None,
+        "{result}"
+    );
+    assert_eq!(run["path"].as_array().unwrap().last().unwrap(), "reject");
+
+    // A review: the auto-injected risk assessment routes a failure to review; it fails blocked.
+    let (result, run) = simulate(new_session().await, "require-review").await;
+    let run = ok(&run);
+    assert_eq!(result["status"], "needs_review");
+    assert_eq!(
+        result["check_results"]["risk_assessment"]["status"],
+        "failed"
+    );
+    assert_eq!(
+        result["face_match_passed"],
+        Value::Null,
+        "the face match never ran"
+    );
+    assert_eq!(
+        run["node_results"]["auto_risk_assessment"]["output"]["blocked"],
+        true
+    );
+    assert_eq!(run["final_status"], "needs_review");
+}
+both_backends!(
+    session_simulations_look_real,
+    simulations_look_like_real_decisions
+);
+
 /// A local vendor that answers 503 to the first face_match call and passes afterwards.
 async fn flaky_vendor() -> String {
     use std::sync::Arc;
