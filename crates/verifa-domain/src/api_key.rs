@@ -31,6 +31,9 @@ pub enum KeyType {
 }
 
 impl KeyType {
+    /// Every variant, in declaration order.
+    pub const ALL: [KeyType; 2] = [KeyType::Secret, KeyType::Publishable];
+
     /// Wire name.
     pub fn as_str(self) -> &'static str {
         match self {

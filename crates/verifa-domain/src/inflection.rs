@@ -16,6 +16,9 @@ pub enum Inflection {
 }
 
 impl Inflection {
+    /// Every variant, in declaration order.
+    pub const ALL: [Inflection; 3] = [Inflection::Snake, Inflection::Camel, Inflection::Kebab];
+
     /// The setting's wire name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -16,6 +16,9 @@ pub enum Environment {
 }
 
 impl Environment {
+    /// Every variant, in declaration order.
+    pub const ALL: [Environment; 2] = [Environment::Live, Environment::Sandbox];
+
     /// The wire name (`live` / `sandbox`).
     pub fn as_str(self) -> &'static str {
         match self {

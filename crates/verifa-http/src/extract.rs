@@ -46,9 +46,14 @@ pub fn is_json(parts_headers: &axum::http::HeaderMap) -> bool {
 
 /// Parses JSON bytes into `T`, naming the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    from_value(parse_value(bytes)?)
+}
+
+/// Parses JSON strictly (see [`strict_json`]).
+fn parse_value(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     // Syntax errors are 400; well-formed JSON of the wrong shape (a repeated key included) is 422
     // with the field path.
-    let value = strict_json::from_slice(bytes).map_err(|e| match e {
+    strict_json::from_slice(bytes).map_err(|e| match e {
         StrictJsonError::Syntax(e) => ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
@@ -58,7 +63,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             field,
             message: "appears more than once in its object; send each key once".into(),
         }]),
-    })?;
+    })
+}
+
+/// Parses a request body that must be a JSON object into `T` (every body of this API is one:
+/// a derived struct would otherwise also accept an array of its fields in order).
+pub fn parse_json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value = parse_value(bytes)?;
+    if !value.is_object() {
+        return Err(ApiError::validation(vec![FieldErrorBody {
+            field: "body".into(),
+            message: "must be a JSON object".into(),
+        }]));
+    }
     from_value(value)
 }
 
@@ -90,11 +107,12 @@ where
             ));
         }
         let bytes = read_body(req, state).await?;
-        parse_json(&bytes).map(ApiJson)
+        parse_json_object(&bytes).map(ApiJson)
     }
 }
 
-/// An optional JSON body: an empty body (with or without a content type) is `T::default()`.
+/// An optional JSON body: an empty body (with or without a content type) or `null` is
+/// `T::default()`.
 #[derive(Debug)]
 pub struct OptionalJson<T>(pub T);
 
@@ -119,7 +137,11 @@ where
                 "Send the request body as JSON with 'Content-Type: application/json'.",
             ));
         }
-        parse_json(&bytes).map(OptionalJson)
+        // `null` says "nothing", as an empty body does.
+        if bytes.trim_ascii() == b"null" {
+            return Ok(OptionalJson(T::default()));
+        }
+        parse_json_object(&bytes).map(OptionalJson)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod strict_json;
@@ -17,38 +18,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use error::ApiError;
-use routes::docs::ApiDocument;
-use std::sync::Arc;
 use tower::ServiceBuilder;
-use utoipa::OpenApi;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use state::{AppState, HttpSettings, RateLimits, Services, VersionPolicy};
-
-/// The document skeleton; paths come from the routed handlers.
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Verifa API", description = "Self-hostable identity verification (KYC/AML) API compatible with Verifa."),
-    components(schemas(error::ErrorBody, error::FieldErrorBody)),
-    modifiers(&SecurityAddon),
-    tags((name = "api-keys", description = "API keys and rate limits"), (name = "workflows", description = "Workflows, versions, drafts, rollout, dry-runs and analytics"), (name = "sessions", description = "Verification sessions, documents, results and workflow runs"), (name = "webhooks", description = "Webhook endpoints, signing secrets, test deliveries, event types and delivery history"), (name = "operations", description = "Health, metrics and documentation"))
-)]
-struct ApiDoc;
-
-struct SecurityAddon;
-
-impl utoipa::Modify for SecurityAddon {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
-        );
-        openapi.info.version = versioning::CURRENT.to_owned();
-    }
-}
 
 /// Multipart document uploads: 10 MiB files plus framing.
 pub(crate) const DOCUMENT_BODY_LIMIT: usize = 10 * 1024 * 1024 + 64 * 1024;
@@ -87,8 +62,8 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::sessions::links::capture_page))
 }
 
-/// Builds the router and the OpenAPI document it serves.
-pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+/// Builds the router and the OpenAPI document it serves (as JSON).
+pub fn build(state: AppState) -> (Router, serde_json::Value) {
     use middleware::{auth, idempotency, rate_limit, request_context, shaping, version};
     let api_stack = ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(
@@ -108,14 +83,18 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             idempotency::idempotency,
         ))
         .layer(axum::middleware::from_fn(shaping::shape));
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, generated) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api_routes().route_layer(api_stack))
         .merge(public_routes())
         .split_for_parts();
-    let document = ApiDocument {
-        json: Arc::new(serde_json::to_string(&openapi).unwrap_or_default()),
-        openapi: Arc::new(openapi.clone()),
-    };
+    let document = openapi::finish(
+        &generated,
+        &openapi::DocumentSettings {
+            versions: state.settings.versions.known.clone(),
+            http_webhooks: state.services.webhooks.settings().allow_private_networks,
+        },
+    );
+    let spec = document.value.as_ref().clone();
     let router = router
         .fallback(|| async {
             ApiError::new(
@@ -141,7 +120,7 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             request_context::request_context,
         ))
         .with_state(state);
-    (router, openapi)
+    (router, spec)
 }
 
 /// Builds just the router.

@@ -2,6 +2,7 @@
 //! implementation and serde keeps the last, so `{"name":"a","name":"b"}` would silently store
 //! `b` and a graph defining node `t` twice would keep one of them: a request that means two
 //! things is refused instead, naming the repeated key's path (`graph.nodes.t`, `steps[0].policy`).
+//! A number without a fraction written as a float (`45.0`) is read as the integer it is.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -101,8 +102,15 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        // serde_json never yields a non-finite float from text; Null is the same fallback its
-        // own `Value` uses.
+        // `45.0` is the integer 45 (JSON has one number type, and JSON Schema's `integer` is any
+        // number without a fraction), so integer fields accept it. Beyond 2^53 a float is not
+        // exact and stays a float. serde_json never yields a non-finite float from text; Null
+        // is the same fallback its own `Value` uses.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        if v.fract() == 0.0 && v.abs() < EXACT {
+            #[allow(clippy::cast_possible_truncation)] // exact below 2^53
+            return Ok(Value::Number((v as i64).into()));
+        }
         Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
 
@@ -195,6 +203,16 @@ mod tests {
         assert_eq!(strict.to_string(), lax.to_string());
         // The same key in sibling objects is not a duplicate.
         assert!(from_slice(br#"[{"a":1},{"a":2}]"#).is_ok());
+    }
+
+    #[test]
+    fn integral_floats_are_integers() {
+        let v = from_slice(br#"{"a": 45.0, "b": -0.0, "c": 1.5, "d": 1e300, "e": 3}"#).unwrap();
+        assert_eq!(v["a"].as_i64(), Some(45));
+        assert_eq!(v["b"].as_i64(), Some(0));
+        assert_eq!(v["c"].as_f64(), Some(1.5));
+        assert!(v["d"].is_f64(), "too large to be exact");
+        assert_eq!(v["e"].as_i64(), Some(3));
     }
 
     #[test]

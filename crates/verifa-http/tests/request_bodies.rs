@@ -1,6 +1,7 @@
-//! Request bodies are read strictly (issue #12.6): a body in which an object repeats a key means
-//! two things and is refused with 422 naming the repeated key's path, at any depth, on every
-//! JSON route, and nothing is stored.
+//! Request bodies are read strictly (issue #12.6 and what the fuzzer found): a body in which an
+//! object repeats a key means two things and is refused with 422 naming the repeated key's path;
+//! a body is an object; `30.0` is the integer 30; an upload refuses parts it would otherwise
+//! drop. Nothing refused is stored.
 
 mod support;
 
@@ -77,4 +78,119 @@ async fn the_same_key_in_sibling_objects_is_accepted() {
         .await
         .ok(201);
     assert_eq!(created["metadata"]["b"]["k"], Value::from(2));
+}
+
+async fn new_session(app: &App) -> String {
+    app.post("/api/v1/sessions")
+        .json(serde_json::json!({}))
+        .send()
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_body_is_an_object_and_integral_floats_are_integers() {
+    let app = App::new().await;
+    let id = new_session(&app).await;
+    // A derived struct would read an array as its fields in order; a body is an object.
+    let fields = app
+        .req(axum::http::Method::PATCH, &format!("/api/v1/sessions/{id}"))
+        .raw(raw_json(r#"[null, null]"#), "application/json")
+        .send()
+        .await
+        .error_fields();
+    assert_eq!(fields, ["body"]);
+    // `30.0` is the integer 30 (JSON has one number type).
+    let link = app
+        .post(&format!("/api/v1/sessions/{id}/generate-one-time-link"))
+        .raw(
+            raw_json(r#"{"expires_in_minutes": 30.0}"#),
+            "application/json",
+        )
+        .send()
+        .await
+        .ok(200);
+    let created =
+        chrono::DateTime::parse_from_rfc3339(link["created_at"].as_str().unwrap()).unwrap();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(link["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!((expires - created).num_minutes(), 30, "{link}");
+    // A fraction is not an integer.
+    let fields = app
+        .post(&format!("/api/v1/sessions/{id}/generate-one-time-link"))
+        .raw(
+            raw_json(r#"{"expires_in_minutes": 30.5}"#),
+            "application/json",
+        )
+        .send()
+        .await
+        .error_fields();
+    assert_eq!(fields, ["expires_in_minutes"]);
+}
+
+/// A multipart body with the given parts, in order.
+fn parts(list: &[(&str, &[u8])]) -> (Vec<u8>, String) {
+    let boundary = "verifa-parts";
+    let mut body = Vec::new();
+    for (name, value) in list {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={boundary}"))
+}
+
+#[tokio::test]
+async fn an_upload_refuses_parts_it_would_drop() {
+    let app = App::new().await;
+    let id = new_session(&app).await;
+    let path = format!("/api/v1/sessions/{id}/documents");
+    let jpeg = jpeg();
+    for (list, field) in [
+        (
+            vec![
+                ("document_type", &b"id_front"[..]),
+                ("file", &jpeg[..]),
+                ("colour", b"red"),
+            ],
+            "colour",
+        ),
+        (
+            vec![
+                ("document_type", &b"id_front"[..]),
+                ("file", &jpeg[..]),
+                ("file", &jpeg[..]),
+            ],
+            "file",
+        ),
+    ] {
+        let (body, content_type) = parts(&list);
+        let fields = app
+            .post(&path)
+            .raw(body, &content_type)
+            .send()
+            .await
+            .error_fields();
+        assert_eq!(fields, [field]);
+    }
+    let listed = app.get(&path).send().await.ok(200);
+    assert_eq!(
+        listed["data"].as_array().unwrap().len(),
+        0,
+        "nothing was stored"
+    );
+    // The same form without the extra part is accepted.
+    let (body, content_type) = parts(&[("document_type", b"id_front"), ("file", &jpeg)]);
+    app.post(&path)
+        .raw(body, &content_type)
+        .send()
+        .await
+        .ok(201);
 }

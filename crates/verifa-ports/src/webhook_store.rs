@@ -63,6 +63,14 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
+    /// Every variant, in declaration order.
+    pub const ALL: [DeliveryStatus; 4] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Delivering,
+        DeliveryStatus::Succeeded,
+        DeliveryStatus::Failed,
+    ];
+
     /// Wire name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -93,7 +93,7 @@ pub fn spawn_webhook_dispatchers(
         handles: Vec::new(),
         stats: Vec::new(),
     };
-    for i in 0..count.max(1) {
+    for i in 0..count {
         let dispatcher = services
             .webhooks
             .dispatcher(format!("{process}-{}-{i}", std::process::id()));

@@ -537,8 +537,8 @@ impl Settings {
         if w.lease_secs <= 30 {
             return bad("webhooks.lease_secs must exceed the 30 s delivery timeout");
         }
-        if w.workers == 0 || w.workers > 64 {
-            return bad("webhooks.workers must be between 1 and 64");
+        if w.workers > 64 {
+            return bad("webhooks.workers must be between 0 and 64");
         }
         if w.batch_size == 0 || w.batch_size > 1000 {
             return bad("webhooks.batch_size must be between 1 and 1000");

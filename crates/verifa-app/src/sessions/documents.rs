@@ -13,7 +13,7 @@ use verifa_ports::RepoError;
 use verifa_ports::sessions::DocumentRecord;
 
 /// Longest text (an MRZ) accepted with a document.
-const MAX_DOCUMENT_TEXT: usize = 4096;
+pub const MAX_DOCUMENT_TEXT: usize = 4096;
 
 /// The associated data binding a document's sealed text to the document.
 pub(crate) fn document_text_context(document_id: &str) -> String {

@@ -35,6 +35,13 @@ pub struct NewSession {
     pub fields: Option<Map<String, Value>>,
 }
 
+/// Most per-session check overrides.
+pub const MAX_CHECKS: usize = 50;
+/// Longest policy name in the check overrides.
+pub const MAX_CHECK_NAME_LEN: usize = 64;
+/// Longest redirect URL.
+pub const MAX_REDIRECT_URL_LEN: usize = 2048;
+
 fn external_ref_error() -> FieldError {
     FieldError::new(
         "external_ref",
@@ -76,7 +83,8 @@ impl SessionService {
             }
         };
         if let Some(url) = &input.redirect_url
-            && (!(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048)
+            && (!(url.starts_with("https://") || url.starts_with("http://"))
+                || url.chars().count() > MAX_REDIRECT_URL_LEN)
         {
             errors.push(FieldError::new(
                 "redirect_url",
@@ -84,7 +92,10 @@ impl SessionService {
             ));
         }
         if let Some(checks) = &input.checks
-            && (checks.len() > 50 || checks.iter().any(|c| c.is_empty() || c.len() > 64))
+            && (checks.len() > MAX_CHECKS
+                || checks
+                    .iter()
+                    .any(|c| c.is_empty() || c.chars().count() > MAX_CHECK_NAME_LEN))
         {
             errors.push(FieldError::new("checks", "must be at most 50 policy names"));
         }

@@ -11,7 +11,7 @@ use verifa_domain::session::{self, Action, CaptureToken};
 use verifa_domain::tenancy::Tenant;
 
 /// Longest one-time link lifetime, in minutes (7 days).
-const MAX_LINK_MINUTES: i64 = 10_080;
+pub const MAX_LINK_MINUTES: i64 = 10_080;
 
 impl SessionService {
     /// A fresh capture token valid for `ttl`: the token (shown once) and what the session keeps.

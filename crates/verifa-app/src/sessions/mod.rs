@@ -17,9 +17,11 @@ mod results;
 mod runs;
 mod simulate;
 
+pub use documents::MAX_DOCUMENT_TEXT;
 pub(crate) use documents::document_text_context;
-pub use lifecycle::NewSession;
 pub(crate) use lifecycle::result_context;
+pub use lifecycle::{MAX_CHECK_NAME_LEN, MAX_CHECKS, MAX_REDIRECT_URL_LEN, NewSession};
+pub use links::MAX_LINK_MINUTES;
 pub use results::ResultView;
 
 use crate::crypto::Cipher;

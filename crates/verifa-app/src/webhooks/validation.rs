@@ -31,7 +31,7 @@ impl Validator<'_> {
     pub(super) fn url(&mut self, url: &str) {
         if url.trim().is_empty() {
             self.errors.push(FieldError::new("url", "is required"));
-        } else if url.len() > MAX_URL_LEN {
+        } else if url.chars().count() > MAX_URL_LEN {
             self.errors.push(FieldError::new(
                 "url",
                 format!("must be at most {MAX_URL_LEN} characters"),

@@ -322,33 +322,27 @@ fn apply_draft_input(d: &mut DraftRecord, input: DraftInput) -> Result<(), AppEr
         d.graph_layout = l;
     }
     let def = input.definition;
-    if let Some(f) = def.format {
-        match Format::parse(&f) {
+    if let Some(f) = &def.format {
+        match Format::parse(f) {
             Some(f) => d.format = f,
             None => errors.push(FieldError::new("format", "must be 'graph' or 'steps'")),
         }
     }
-    // A draft may be invalid while edited, but its shape must be the shape of a definition:
-    // an object graph and an array of steps, or it could never be validated or shown.
-    if let Some(g) = def.graph.as_ref().filter(|g| !g.is_object()) {
-        errors.push(FieldError::new(
-            "graph",
-            format!("must be an object, not {}", kind(g)),
-        ));
-    } else if let Some(g) = def.graph {
-        d.graph = Some(g);
-        if d.format == Format::Steps && d.steps.is_none() {
-            d.format = Format::Graph;
+    // A draft may be invalid while edited, but its shape must be the shape of a definition
+    // (an object graph, an array of step objects), or it could never be validated or shown.
+    let shape = super::shape_errors(&def);
+    if shape.is_empty() {
+        if let Some(g) = def.graph {
+            d.graph = Some(g);
+            if d.format == Format::Steps && d.steps.is_none() {
+                d.format = Format::Graph;
+            }
+        }
+        if let Some(s) = def.steps {
+            d.steps = Some(s);
         }
     }
-    if let Some(s) = def.steps.as_ref().filter(|s| !s.is_array()) {
-        errors.push(FieldError::new(
-            "steps",
-            format!("must be an array, not {}", kind(s)),
-        ));
-    } else if let Some(s) = def.steps {
-        d.steps = Some(s);
-    }
+    errors.extend(shape);
     if serde_json::to_vec(&json!({"g": d.graph, "s": d.steps}))
         .map(|b| b.len())
         .unwrap_or(0)
@@ -360,17 +354,5 @@ fn apply_draft_input(d: &mut DraftRecord, input: DraftInput) -> Result<(), AppEr
         Ok(())
     } else {
         Err(AppError::Validation(errors))
-    }
-}
-
-/// The JSON type of a value, for messages.
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

@@ -108,6 +108,49 @@ pub(super) fn check_object(field: &str, value: &Option<Value>, errors: &mut Vec<
     }
 }
 
+/// What every definition is, valid or not: an object `graph` and an array of step objects
+/// (`steps` is checked even when the graph wins, so nothing sent is silently dropped).
+pub(super) fn shape_errors(input: &DefinitionInput) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if let Some(g) = input.graph.as_ref().filter(|g| !g.is_object()) {
+        errors.push(FieldError::new(
+            "graph",
+            format!("must be an object, not {}", json_kind(g)),
+        ));
+    }
+    match &input.steps {
+        Some(Value::Array(steps)) if steps.is_empty() => {
+            errors.push(FieldError::new("steps", "must list at least one step"));
+        }
+        Some(Value::Array(steps)) => {
+            for (i, s) in steps.iter().enumerate().filter(|(_, s)| !s.is_object()) {
+                errors.push(FieldError::new(
+                    format!("steps[{i}]"),
+                    format!("must be a step object, not {}", json_kind(s)),
+                ));
+            }
+        }
+        Some(other) => errors.push(FieldError::new(
+            "steps",
+            format!("must be an array, not {}", json_kind(other)),
+        )),
+        None => {}
+    }
+    errors
+}
+
+/// The JSON type of a value, for messages.
+pub(super) fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 pub(super) fn check_name(name: &str, errors: &mut Vec<FieldError>) {
     if name.trim().is_empty() {
         errors.push(FieldError::new("name", "must not be blank"));
@@ -170,6 +213,10 @@ impl WorkflowService {
     /// Parses, normalises, auto-injects and validates a definition. `prefix` is empty (paths are
     /// already `graph.…` / `steps[…]`).
     pub(super) fn compile(&self, input: &DefinitionInput) -> Result<Compiled, Vec<FieldError>> {
+        let shape = shape_errors(input);
+        if !shape.is_empty() {
+            return Err(shape);
+        }
         let definition = self
             .parse(input)
             .map_err(|v| issues_to_fields("", v.issues))?;
@@ -227,14 +274,33 @@ impl WorkflowService {
         if let Some(s) = &input.steps {
             root.insert("steps".into(), s.clone());
         }
+        // Steps sent beside a graph (a read definition sent back) are not used, but they must
+        // still be steps: nothing sent is silently dropped.
+        let unused_steps = match (&input.steps, input.format.as_deref()) {
+            (Some(s), Some("graph") | None) if input.graph.is_some() => {
+                match workflow::parse(&serde_json::json!({"format": "steps", "steps": s})) {
+                    Parsed::Incomplete { issues, .. } => issues,
+                    Parsed::Complete(_) => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
         match workflow::parse(&Value::Object(root)) {
-            Parsed::Complete(definition) => Ok(definition),
+            Parsed::Complete(definition) if unused_steps.is_empty() => Ok(definition),
+            Parsed::Complete(_) => Err(Validation {
+                issues: unused_steps,
+                warnings: Vec::new(),
+            }),
             Parsed::Incomplete { issues, partial } => {
                 let rest = partial
                     .map(|p| workflow::validate_partial(&p, &self.catalog))
                     .unwrap_or_default();
                 Err(Validation {
-                    issues: issues.into_iter().chain(rest.issues).collect(),
+                    issues: issues
+                        .into_iter()
+                        .chain(rest.issues)
+                        .chain(unused_steps)
+                        .collect(),
                     warnings: rest.warnings,
                 })
             }

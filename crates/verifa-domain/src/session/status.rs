@@ -147,6 +147,14 @@ pub enum SimulateAction {
 }
 
 impl SimulateAction {
+    /// Every variant, in declaration order.
+    pub const ALL: [SimulateAction; 4] = [
+        SimulateAction::Approve,
+        SimulateAction::Decline,
+        SimulateAction::RequireReview,
+        SimulateAction::Expire,
+    ];
+
     /// Parses the wire name.
     pub fn parse(s: &str) -> Option<Self> {
         match s {

@@ -15,6 +15,11 @@ pub enum ProcessingMode {
     Simulated,
 }
 
+impl ProcessingMode {
+    /// Every variant, in declaration order.
+    pub const ALL: [ProcessingMode; 2] = [ProcessingMode::Workflow, ProcessingMode::Simulated];
+}
+
 /// The latest result of one policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckSummary {

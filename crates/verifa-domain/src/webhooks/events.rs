@@ -257,6 +257,32 @@ pub fn is_enabled<S: AsRef<str>>(enabled_events: &[S], event: &str) -> bool {
             .any(|p| pattern_matches(p.as_ref(), event))
 }
 
+/// Every `enabled_events` entry that selects at least one catalogued event: `*`, each event
+/// name, and `<prefix>.*` for each dotted prefix of one (`session.*`, `screening.monitoring.*`).
+pub fn subscription_patterns() -> Vec<String> {
+    let mut out = vec!["*".to_owned()];
+    for e in EVENT_TYPES {
+        out.push(e.name.to_owned());
+        let mut prefix = String::new();
+        for part in e
+            .name
+            .split('.')
+            .collect::<Vec<_>>()
+            .split_last()
+            .map_or(&[][..], |(_, rest)| rest)
+        {
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(part);
+            out.push(format!("{prefix}.*"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// An `enabled_events` entry that selects no catalogued event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown event type '{0}'")]
@@ -296,6 +322,24 @@ mod tests {
         assert!(!is_known("session.awaiting-external"));
         assert!(!is_known("Session.approved"));
         assert_eq!(EVENT_TYPES.len(), 29);
+    }
+
+    #[test]
+    fn subscription_patterns_are_exactly_the_valid_entries() {
+        let patterns = subscription_patterns();
+        assert!(validate_enabled_events(&patterns).is_ok());
+        for p in [
+            "*",
+            "session.*",
+            "screening.monitoring.*",
+            "session.approved",
+        ] {
+            assert!(patterns.iter().any(|x| x == p), "{p}");
+        }
+        for bad in ["session", "session.approved.*", ".*", "sessions.*"] {
+            assert!(!patterns.iter().any(|x| x == bad), "{bad}");
+            assert!(validate_enabled_events(&[bad]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -74,6 +74,35 @@ pub struct DryRunInput {
     pub external_decisions: BTreeMap<String, Decision>,
 }
 
+impl DryRunInput {
+    /// What the types do not say: a per-attempt list gives at least one result, and every
+    /// result's `output` is an object (the fields conditions read).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        for (key, given) in &self.check_results {
+            let path = format!("check_results.{key}");
+            let results: Vec<(String, &SimulatedCheck)> = match given {
+                CheckResultInput::One(c) => vec![(path.clone(), c)],
+                CheckResultInput::PerAttempt(list) if list.is_empty() => {
+                    problems.push((path, "must give at least one result".to_owned()));
+                    continue;
+                }
+                CheckResultInput::PerAttempt(list) => list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (format!("{path}[{i}]"), c))
+                    .collect(),
+            };
+            for (at, c) in results {
+                if !c.output.is_object() {
+                    problems.push((format!("{at}.output"), "must be an object".to_owned()));
+                }
+            }
+        }
+        problems
+    }
+}
+
 /// What a dry-run reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DryRunReport {
@@ -315,6 +344,24 @@ mod tests {
         let r = dry_run(&g, &input, &pass, t0()).expect("runs");
         assert_eq!(r.final_status, Some(Outcome::NeedsReview));
         assert_eq!(r.path.last().map(String::as_str), Some("review"));
+    }
+
+    #[test]
+    fn problems_the_types_do_not_catch() {
+        let input: DryRunInput = serde_json::from_value(json!({"check_results": {
+            "a": [], "b": {"status": "passed", "output": [1]},
+            "c": [{"status": "passed"}, {"status": "failed", "output": 3}],
+            "d": {"status": "passed", "output": {"x": 1}}}}))
+        .expect("input");
+        let fields: Vec<String> = input.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "check_results.a",
+                "check_results.b.output",
+                "check_results.c[1].output"
+            ]
+        );
     }
 
     #[test]

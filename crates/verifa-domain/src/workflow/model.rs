@@ -20,6 +20,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every variant, in declaration order.
+    pub const ALL: [Format; 2] = [Format::Graph, Format::Steps];
+
     /// Wire name (`graph`, `steps`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -72,6 +75,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every variant, in declaration order.
+    pub const ALL: [Outcome; 3] = [Outcome::Approved, Outcome::Rejected, Outcome::NeedsReview];
+
     /// The wire name (`approved`, `rejected`, `needs_review`).
     pub fn as_str(self) -> &'static str {
         match self {

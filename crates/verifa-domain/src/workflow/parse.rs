@@ -516,6 +516,11 @@ impl Parser {
             self.push(Rule::WrongType, "steps", "must be an array");
             return None;
         };
+        if items.is_empty() {
+            // A workflow with no check would approve everyone.
+            self.push(Rule::MissingField, "steps", "must list at least one step");
+            return None;
+        }
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {

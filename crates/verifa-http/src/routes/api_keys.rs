@@ -2,6 +2,7 @@
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Authenticated};
+use crate::openapi::schemas;
 use crate::routes::pagination::{PageQuery, Pagination};
 use crate::state::AppState;
 use axum::Json;
@@ -117,24 +118,31 @@ pub struct ApiKeyList {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// Free label (≤ 200 characters).
-    #[schema(example = "Backend server")]
+    #[schema(example = "Backend server", schema_with = schemas::key_label_or_null)]
     pub label: Option<String>,
     /// Free note (≤ 2 000 characters).
+    #[schema(schema_with = schemas::key_note_or_null)]
     pub note: Option<String>,
     /// Must be the calling key's environment (default).
+    #[schema(schema_with = schemas::environment_or_null)]
     pub environment: Option<String>,
     /// `secret` (default) or `publishable`.
     #[serde(rename = "type")]
+    #[schema(schema_with = schemas::key_type_or_null)]
     pub key_type: Option<String>,
     /// Scopes; null = the defaults. Cannot exceed the calling key's scopes.
+    #[schema(schema_with = schemas::scopes_or_null)]
     pub scopes: Option<Vec<String>>,
     /// Pinned API version; null = current.
+    #[schema(schema_with = schemas::api_version_or_null)]
     pub api_version: Option<String>,
     /// Allowed IPs / CIDRs; null = anywhere.
+    #[schema(schema_with = schemas::allowed_ips_or_null)]
     pub allowed_ips: Option<Vec<String>>,
     /// Expiry (future).
     pub expires_at: Option<DateTime<Utc>>,
     /// `snake` (default), `camel` or `kebab`.
+    #[schema(schema_with = schemas::inflection_or_null)]
     pub default_key_inflection: Option<String>,
 }
 
@@ -150,23 +158,23 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 pub struct UpdateApiKeyRequest {
     /// Label.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::key_label_or_null)]
     pub label: Option<Option<String>>,
     /// Note.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::key_note_or_null)]
     pub note: Option<Option<String>>,
     /// Scopes (null = defaults).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = schemas::scopes_or_null)]
     pub scopes: Option<Option<Vec<String>>>,
     /// Pinned version (null = current).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::api_version_or_null)]
     pub api_version: Option<Option<String>>,
     /// Allowed IPs (null = anywhere).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = schemas::allowed_ips_or_null)]
     pub allowed_ips: Option<Option<Vec<String>>>,
     /// Expiry (null = never).
     #[serde(default, deserialize_with = "present")]
@@ -174,7 +182,7 @@ pub struct UpdateApiKeyRequest {
     pub expires_at: Option<Option<DateTime<Utc>>>,
     /// Default casing (null = snake).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::inflection_or_null)]
     pub default_key_inflection: Option<Option<String>>,
 }
 

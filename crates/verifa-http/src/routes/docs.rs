@@ -1,18 +1,17 @@
-//! The OpenAPI document (generated from the handlers' annotations) and a readable HTML page that
-//! renders it on the server, so it works offline with no script or CDN.
+//! The OpenAPI document (see [`crate::openapi`]) and a readable HTML page that renders it on
+//! the server, so it works offline with no script or CDN.
 
 use axum::Extension;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use std::fmt::Write as _;
 use std::sync::Arc;
-use utoipa::openapi::OpenApi;
 
 /// The generated document, serialised once at start.
 #[derive(Clone)]
 pub struct ApiDocument {
     /// The document.
-    pub openapi: Arc<OpenApi>,
+    pub value: Arc<serde_json::Value>,
     /// Its JSON text.
     pub json: Arc<String>,
 }
@@ -37,11 +36,18 @@ fn esc(s: &str) -> String {
 /// Human-readable API reference.
 #[utoipa::path(get, path = "/docs", tag = "operations", responses((status = 200, description = "HTML API reference", content_type = "text/html")))]
 pub async fn docs_page(Extension(doc): Extension<ApiDocument>) -> Html<String> {
-    Html(render(&doc.openapi))
+    Html(render(&doc.value))
 }
 
-fn render(api: &OpenApi) -> String {
-    let doc = serde_json::to_value(api).unwrap_or_default();
+/// A `{"$ref": "#/components/…"}` replaced by what it names (shared parameters, responses).
+fn resolve<'a>(doc: &'a serde_json::Value, v: &'a serde_json::Value) -> &'a serde_json::Value {
+    match v["$ref"].as_str().and_then(|r| r.strip_prefix('#')) {
+        Some(pointer) => doc.pointer(pointer).unwrap_or(v),
+        None => v,
+    }
+}
+
+fn render(doc: &serde_json::Value) -> String {
     let text = |v: &serde_json::Value| v.as_str().map(esc).unwrap_or_default();
     let mut out = String::new();
     let title = text(&doc["info"]["title"]);
@@ -83,6 +89,7 @@ Authenticate with the <code>X-API-Key</code> header.</p>",
                 if let Some(params) = op["parameters"].as_array() {
                     out.push_str("<p><b>Parameters</b></p><ul>");
                     for p in params {
+                        let p = resolve(doc, p);
                         let required = if p["required"].as_bool() == Some(true) {
                             ", required"
                         } else {
@@ -105,6 +112,7 @@ Authenticate with the <code>X-API-Key</code> header.</p>",
                 if let Some(responses) = op["responses"].as_object() {
                     out.push_str("<p><b>Responses</b></p><ul>");
                     for (status, resp) in responses {
+                        let resp = resolve(doc, resp);
                         let json = serde_json::to_string(&resp["content"]).unwrap_or_default();
                         let _ = write!(
                             out,

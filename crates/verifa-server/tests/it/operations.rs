@@ -76,8 +76,30 @@ async fn openapi_documents_every_route(db: TestDatabase) {
                 !unrouted && r.status != StatusCode::METHOD_NOT_ALLOWED,
                 "{method} {path} is documented but not routed"
             );
-            // Every documented error status of an operation uses the shared error schema.
-            for (status, response) in item[method]["responses"].as_object().unwrap() {
+            // Every documented error status of an operation uses the shared error schema, and
+            // every API operation documents the errors its middleware can answer.
+            let responses = item[method]["responses"].as_object().unwrap();
+            if path.starts_with("/api/v1/") && path != "/api/v1/openapi.json" {
+                for status in ["400", "401", "403", "429", "500"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+            for (status, response) in responses {
+                // Shared responses are references into `components.responses`.
+                let response = match response["$ref"].as_str() {
+                    Some(r) => {
+                        let name = r.trim_start_matches("#/components/responses/");
+                        &doc["components"]["responses"][name]
+                    }
+                    None => response,
+                };
+                assert!(
+                    response["headers"]["X-Request-Id"].is_object(),
+                    "{method} {path} {status} documents no X-Request-Id"
+                );
                 if status.starts_with('4') || status.starts_with('5') {
                     assert_eq!(
                         response["content"]["application/json"]["schema"]["$ref"],

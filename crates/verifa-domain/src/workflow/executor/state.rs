@@ -29,6 +29,15 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// Every variant, in declaration order.
+    pub const ALL: [RunStatus; 5] = [
+        RunStatus::Pending,
+        RunStatus::Running,
+        RunStatus::Paused,
+        RunStatus::Completed,
+        RunStatus::Failed,
+    ];
+
     /// Wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,6 +69,16 @@ pub enum CheckStatus {
 }
 
 impl CheckStatus {
+    /// Every variant, in declaration order.
+    pub const ALL: [CheckStatus; 6] = [
+        CheckStatus::Pending,
+        CheckStatus::Passed,
+        CheckStatus::Failed,
+        CheckStatus::Error,
+        CheckStatus::Skipped,
+        CheckStatus::RequiresRetry,
+    ];
+
     /// Wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -136,6 +155,11 @@ pub enum Decision {
     Fail,
     /// Reject at once.
     Reject,
+}
+
+impl Decision {
+    /// Every variant, in declaration order.
+    pub const ALL: [Decision; 3] = [Decision::Continue, Decision::Fail, Decision::Reject];
 }
 
 /// A recorded external decision.

@@ -10,17 +10,23 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use utoipa::ToSchema;
 
-/// Multipart upload body (documented shape).
-#[derive(Debug, ToSchema)]
+/// Multipart upload body (documented shape; other parts are refused).
+#[derive(Debug, ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadDocumentForm {
     /// The file (JPEG, PNG, WebP or PDF; ≤ 10 MiB).
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// `id_front` | `id_back` | `selfie` | `proof_of_address`.
+    #[schema(schema_with = crate::openapi::schemas::document_type)]
     document_type: String,
     /// Optional text read from the document (e.g. the MRZ lines).
+    #[schema(schema_with = crate::openapi::schemas::document_text_or_null)]
     text: Option<String>,
+    /// Alias of `text`.
+    #[schema(schema_with = crate::openapi::schemas::document_text_or_null)]
+    mrz: Option<String>,
 }
 
 /// Uploads a document (multipart: `file`, `document_type`, optional `text`).
@@ -49,6 +55,7 @@ pub async fn upload_document(
         .await
         .map_err(|e| ApiError::bad_request(format!("Malformed multipart body: {e}.")))?;
     let (mut file, mut document_type, mut text) = (None, None, None);
+    let mut problems = Vec::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -78,16 +85,31 @@ pub async fn upload_document(
                 ApiError::bad_request(format!("Malformed multipart body: {e}."))
             }
         })?;
-        match name.as_str() {
-            "file" => file = Some(bytes.to_vec()),
-            "document_type" => {
-                document_type = Some(String::from_utf8_lossy(&bytes).trim().to_owned())
+        // A part sent twice, or one the form does not have, would be silently dropped.
+        let slot_taken = match name.as_str() {
+            "file" => file.replace(bytes.to_vec()).is_some(),
+            "document_type" => document_type
+                .replace(String::from_utf8_lossy(&bytes).trim().to_owned())
+                .is_some(),
+            "text" | "mrz" => text
+                .replace(String::from_utf8_lossy(&bytes).into_owned())
+                .is_some(),
+            _ => {
+                problems.push(FieldErrorBody {
+                    field: name,
+                    message: "is not a part of this form (file, document_type, text)".into(),
+                });
+                continue;
             }
-            "text" | "mrz" => text = Some(String::from_utf8_lossy(&bytes).into_owned()),
-            _ => {}
+        };
+        if slot_taken {
+            problems.push(FieldErrorBody {
+                field: name,
+                message: "was sent more than once".into(),
+            });
         }
     }
-    let mut missing = Vec::new();
+    let mut missing = problems;
     if file.is_none() {
         missing.push(FieldErrorBody {
             field: "file".into(),
@@ -103,6 +125,9 @@ pub async fn upload_document(
     let (Some(file), Some(document_type)) = (file, document_type) else {
         return Err(ApiError::validation(missing));
     };
+    if !missing.is_empty() {
+        return Err(ApiError::validation(missing));
+    }
     let doc = state
         .services
         .sessions

@@ -5,6 +5,7 @@ use super::objects::{SessionList, SessionObject};
 use super::{CREATE, Id, READ, WRITE};
 use crate::error::{ApiError, ApiResult, ErrorBody, FieldErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Authenticated, read_body};
+use crate::openapi::schemas;
 use crate::routes::pagination::{PageQuery, Pagination};
 use crate::routes::workflows::present;
 use crate::state::AppState;
@@ -24,20 +25,24 @@ use verifa_ports::sessions::SessionFilter;
 #[schema(example = json!({"external_ref": "user_abc123", "country": "US", "redirect_url": "https://your-app.com/verify/complete", "metadata": {"plan": "pro"}}))]
 pub struct CreateSessionRequest {
     /// Your user id.
+    #[schema(schema_with = schemas::session_external_ref_or_null)]
     pub external_ref: Option<String>,
     /// Up to 50 keys, each value ≤ 16 KiB.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schemas::metadata_or_null)]
     pub metadata: Option<Value>,
     /// ISO 3166-1 alpha-2.
+    #[schema(schema_with = schemas::country_or_null)]
     pub country: Option<String>,
     /// Check overrides.
+    #[schema(schema_with = schemas::checks_or_null)]
     pub checks: Option<Vec<String>>,
     /// Workflow (default workflow otherwise).
     pub workflow_id: Option<String>,
     /// Redirect after capture.
+    #[schema(schema_with = schemas::redirect_url_or_null)]
     pub redirect_url: Option<String>,
     /// Pre-fill fields (encrypted at rest).
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schemas::object_or_null)]
     pub fields: Option<Value>,
 }
 
@@ -46,6 +51,7 @@ pub struct CreateSessionRequest {
 #[into_params(parameter_in = Query)]
 pub struct SessionListQuery {
     /// Status.
+    #[param(schema_with = schemas::session_status)]
     pub status: Option<String>,
     /// Session id or external reference.
     pub q: Option<String>,
@@ -65,10 +71,10 @@ pub struct SessionListQuery {
 pub struct UpdateSessionRequest {
     /// New external reference (`null` clears).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::session_external_ref_or_null)]
     pub external_ref: Option<Option<String>>,
     /// Metadata to merge; a key set to `null` is removed.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schemas::metadata_or_null)]
     pub metadata: Option<Map<String, Value>>,
 }
 
@@ -78,7 +84,7 @@ pub struct ExpireResponse {
     /// Session.
     pub id: String,
     /// `expired`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::session_status)]
     pub status: SessionStatus,
     /// When.
     pub expired_at: Option<DateTime<Utc>>,
@@ -89,6 +95,7 @@ pub struct ExpireResponse {
 #[serde(deny_unknown_fields)]
 pub struct SimulateRequest {
     /// `approve` | `decline` | `require-review` | `expire`.
+    #[schema(schema_with = schemas::simulate_action)]
     pub action: String,
 }
 
@@ -100,14 +107,14 @@ pub struct SimulateResponse {
     /// Action.
     pub action: String,
     /// New status.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::session_status)]
     pub status: SessionStatus,
     /// Always true.
     pub simulated: bool,
 }
 
 /// Creates a verification session.
-#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = CreateSessionRequest, security(("api_key" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = Option<CreateSessionRequest>, security(("api_key" = [])), responses(
     (status = 201, body = SessionObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_session(
     State(state): State<AppState>,

@@ -17,7 +17,7 @@ pub struct ResumeResponse {
     /// Session.
     pub id: String,
     /// Status.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::session_status)]
     pub status: SessionStatus,
     /// New capture link.
     pub capture_url: Option<String>,
@@ -32,6 +32,7 @@ pub struct ResumeResponse {
 #[serde(deny_unknown_fields)]
 pub struct LinkRequest {
     /// Link lifetime (default: the capture token lifetime).
+    #[schema(schema_with = crate::openapi::schemas::link_minutes_or_null)]
     pub expires_in_minutes: Option<i64>,
 }
 
@@ -74,7 +75,7 @@ pub async fn resume_session(
 }
 
 /// Generates a one-time capture link (revokes the previous one).
-#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/generate-one-time-link", tag = "sessions", params(("session_id" = String, Path)), request_body = LinkRequest, security(("api_key" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/generate-one-time-link", tag = "sessions", params(("session_id" = String, Path)), request_body = Option<LinkRequest>, security(("api_key" = [])), responses(
     (status = 200, body = LinkResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn generate_link(
     State(state): State<AppState>,

@@ -19,7 +19,7 @@ pub struct SessionObject {
     /// `ses_…`.
     pub id: String,
     /// Status.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::session_status)]
     pub status: SessionStatus,
     /// Sandbox session.
     pub is_sandbox: bool,
@@ -43,7 +43,7 @@ pub struct SessionObject {
     /// Document type.
     pub document_type: Option<String>,
     /// `active` | `sensitive_redacted` | `redacted`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::retention_status)]
     pub retention_status: RetentionStatus,
     /// Runs started.
     pub processing_attempts: i32,
@@ -128,10 +128,10 @@ pub struct DocumentObject {
     /// Session.
     pub session_id: String,
     /// `id_front` | `id_back` | `selfie` | `proof_of_address`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::document_type)]
     pub document_type: DocumentType,
     /// Same as `document_type` (reference field name).
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::document_type)]
     pub doc_type: DocumentType,
     /// Sniffed MIME type.
     pub mime_type: String,
@@ -168,7 +168,7 @@ pub struct ResultObject {
     /// Session.
     pub session_id: String,
     /// `approved` | `rejected` | `needs_review`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::outcome)]
     pub status: Outcome,
     /// Sandbox.
     pub is_sandbox: bool,
@@ -190,7 +190,7 @@ pub struct ResultObject {
     /// Rejection reason.
     pub rejection_reason: Option<String>,
     /// `workflow` or `simulated`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::processing_mode)]
     pub processing_mode: ProcessingMode,
     /// Country used.
     pub country_used: Option<String>,

@@ -20,12 +20,12 @@ pub struct RunObject {
     /// Version chosen by the rollout map.
     pub workflow_version: i32,
     /// `pending` | `running` | `paused` | `completed` | `failed`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::run_status)]
     pub status: RunStatus,
     /// Creation.
     pub created_at: DateTime<Utc>,
     /// `approved` | `rejected` | `needs_review` once completed.
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::schemas::outcome_or_null)]
     pub final_status: Option<Outcome>,
     /// The graph as it was when the run started.
     #[schema(value_type = Object)]
@@ -93,7 +93,7 @@ pub struct AttemptObject {
     /// Attempt number.
     pub attempt: i32,
     /// `passed` | `failed` | `error` | `skipped` | `requires_retry`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::check_status)]
     pub status: CheckStatus,
     /// Passed.
     pub passed: bool,

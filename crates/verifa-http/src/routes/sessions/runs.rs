@@ -21,7 +21,7 @@ pub struct AcceptedResponse {
     /// Session.
     pub session_id: String,
     /// New status.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::session_status)]
     pub status: SessionStatus,
 }
 
@@ -30,9 +30,10 @@ pub struct AcceptedResponse {
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     /// `continue` | `fail` | `reject`.
+    #[schema(schema_with = crate::openapi::schemas::decision)]
     pub decision: String,
     /// Stored on the run.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub metadata: Option<Value>,
 }
 
@@ -44,7 +45,7 @@ pub struct DecisionResponse {
     /// Decision.
     pub decision: String,
     /// New status.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::session_status)]
     pub status: SessionStatus,
     /// Message.
     pub message: String,
@@ -59,6 +60,7 @@ pub struct ResumeRunRequest {
     /// Policy name.
     pub policy: Option<String>,
     /// Step index (legacy steps).
+    #[schema(minimum = 0)]
     pub step_index: Option<i64>,
 }
 
@@ -66,7 +68,7 @@ pub struct ResumeRunRequest {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ResumeRunResponse {
     /// New session status.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::session_status)]
     pub status: SessionStatus,
     /// Session.
     pub session_id: String,
@@ -94,7 +96,7 @@ pub struct TriggerResponse {
     /// Workflow.
     pub workflow_id: String,
     /// `processing`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::session_status)]
     pub status: SessionStatus,
 }
 
@@ -144,7 +146,7 @@ pub async fn external_decision(
 }
 
 /// Resumes a paused or failed run from a node, policy or step.
-#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/workflow-run/resume", tag = "sessions", params(("session_id" = String, Path)), request_body = ResumeRunRequest, security(("api_key" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/workflow-run/resume", tag = "sessions", params(("session_id" = String, Path)), request_body = Option<ResumeRunRequest>, security(("api_key" = [])), responses(
     (status = 202, body = ResumeRunResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn resume_run(
     State(state): State<AppState>,

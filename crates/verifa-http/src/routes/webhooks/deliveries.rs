@@ -24,6 +24,7 @@ const DELIVERIES_DEFAULT_LIMIT: u64 = 50;
 #[schema(example = json!({"event_type": "session.approved"}))]
 pub struct TestEndpointRequest {
     /// Event name of the sample event (default `session.approved`).
+    #[schema(schema_with = crate::openapi::schemas::event_type_or_null)]
     pub event_type: Option<String>,
 }
 
@@ -160,12 +161,15 @@ pub struct DeliveryList {
 #[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// Created at or after (RFC 3339 or `YYYY-MM-DD`).
+    #[param(schema_with = crate::openapi::schemas::date_or_date_time)]
     pub date_from: Option<String>,
     /// Created before (RFC 3339, or `YYYY-MM-DD` inclusive).
+    #[param(schema_with = crate::openapi::schemas::date_or_date_time)]
     pub date_to: Option<String>,
     /// Event name.
     pub event_type: Option<String>,
     /// `pending`, `delivering`, `succeeded` or `failed`.
+    #[param(schema_with = crate::openapi::schemas::delivery_status)]
     pub status: Option<String>,
     /// Page size, 1–100 (default 50).
     #[param(value_type = Option<i64>)]

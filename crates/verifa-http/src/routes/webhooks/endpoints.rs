@@ -3,6 +3,7 @@
 use super::{READ, WRITE};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Authenticated};
+use crate::openapi::schemas;
 use crate::routes::pagination::{PageQuery, Pagination};
 use crate::state::AppState;
 use axum::Json;
@@ -50,7 +51,7 @@ pub struct EndpointObject {
     /// Payload API version.
     pub api_version: Option<String>,
     /// `snake`, `camel` or `kebab`: key casing of payloads.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::inflection)]
     pub key_inflection: Inflection,
     /// Consecutive deliveries that ended `failed`.
     pub consecutive_failures: u32,
@@ -104,21 +105,28 @@ pub struct EndpointList {
 #[schema(example = json!({"url": "https://your-app.com/webhooks/verifa", "enabled_events": ["session.approved", "session.declined", "session.requires-review"], "description": "Production webhook"}))]
 pub struct CreateEndpointRequest {
     /// Destination (https; http only where private networks are allowed).
+    #[schema(schema_with = schemas::webhook_url)]
     pub url: String,
     /// Label (≤ 200).
+    #[schema(schema_with = schemas::webhook_label_or_null)]
     pub label: Option<String>,
     /// Description (≤ 2 000).
+    #[schema(schema_with = schemas::webhook_description_or_null)]
     pub description: Option<String>,
     /// Events: names or `prefix.*`; omit or `["*"]` for all.
+    #[schema(schema_with = schemas::event_patterns_or_null)]
     pub enabled_events: Option<Vec<String>>,
     /// Attribute paths to remove from payloads (e.g. `result.extracted_data.date_of_birth`).
+    #[schema(schema_with = schemas::blocklist_or_null)]
     pub attribute_blocklist: Option<Vec<String>>,
     /// Conditions (`field: value` or `field: [values]`), all must hold.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schemas::filter_conditions_or_null)]
     pub event_filter_conditions: Option<Value>,
     /// Payload API version.
+    #[schema(schema_with = schemas::api_version_or_null)]
     pub api_version: Option<String>,
     /// `snake` (default), `camel` or `kebab`.
+    #[schema(schema_with = schemas::inflection_or_null)]
     pub key_inflection: Option<String>,
     /// Starts enabled (default true).
     pub enabled: Option<bool>,
@@ -130,30 +138,34 @@ pub struct CreateEndpointRequest {
 #[schema(example = json!({"enabled": true, "enabled_events": ["session.*"]}))]
 pub struct UpdateEndpointRequest {
     /// Destination.
+    #[schema(schema_with = schemas::webhook_url_or_null)]
     pub url: Option<String>,
     /// Label (`null` clears).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::webhook_label_or_null)]
     pub label: Option<Option<String>>,
     /// Description (`null` clears).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::webhook_description_or_null)]
     pub description: Option<Option<String>>,
     /// Enabled; re-enabling resets the failure counter.
     pub enabled: Option<bool>,
     /// Events.
+    #[schema(schema_with = schemas::event_patterns_or_null)]
     pub enabled_events: Option<Vec<String>>,
     /// Attribute blocklist.
+    #[schema(schema_with = schemas::blocklist_or_null)]
     pub attribute_blocklist: Option<Vec<String>>,
     /// Filter conditions (`null` clears).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schemas::filter_conditions_or_null)]
     pub event_filter_conditions: Option<Option<Value>>,
     /// API version (`null` clears).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::api_version_or_null)]
     pub api_version: Option<Option<String>>,
     /// Key inflection.
+    #[schema(schema_with = schemas::inflection_or_null)]
     pub key_inflection: Option<String>,
 }
 

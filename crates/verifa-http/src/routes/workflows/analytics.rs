@@ -18,11 +18,14 @@ use verifa_ports::workflows::AnalyticsFilter;
 #[into_params(parameter_in = Query)]
 pub struct AnalyticsQuery {
     /// Runs created at or after (RFC 3339 or YYYY-MM-DD).
+    #[param(schema_with = crate::openapi::schemas::date_or_date_time)]
     pub date_from: Option<String>,
     /// Runs created before (RFC 3339, or YYYY-MM-DD inclusive).
+    #[param(schema_with = crate::openapi::schemas::date_or_date_time)]
     pub date_to: Option<String>,
     /// Only this version.
     #[param(value_type = Option<i64>)]
+    #[param(schema_with = crate::openapi::schemas::version_number)]
     pub version: Option<String>,
 }
 
@@ -116,10 +119,10 @@ pub async fn workflow_analytics(
     let caller = auth.require(READ)?;
     let version = match q.version.as_deref() {
         None => None,
-        Some(v) => Some(v.parse::<i32>().map_err(|_| {
+        Some(v) => Some(v.parse::<i32>().ok().filter(|v| *v >= 1).ok_or_else(|| {
             ApiError::validation(vec![crate::error::FieldErrorBody {
                 field: "version".into(),
-                message: "must be an integer".into(),
+                message: "must be a version number (1, 2, …)".into(),
             }])
         })?),
     };

@@ -23,28 +23,31 @@ use verifa_domain::pagination::DEFAULT_LIMIT;
 #[schema(example = json!({"name": "KYC", "format": "graph", "graph": {"entry": "start", "nodes": {"start": {"type": "start", "next": "age"}, "age": {"type": "policy", "policy": "age_verification", "config": {"minimum_age": 18}, "on_pass": "approve", "on_fail": "reject"}, "approve": {"type": "terminal", "outcome": "approved"}, "reject": {"type": "terminal", "outcome": "rejected"}}}, "is_default": true}))]
 pub struct CreateWorkflowRequest {
     /// Name (required, ≤ 200).
+    #[schema(schema_with = crate::openapi::schemas::workflow_name)]
     pub name: String,
     /// Description (≤ 2 000).
+    #[schema(schema_with = crate::openapi::schemas::workflow_description_or_null)]
     pub description: Option<String>,
     /// `graph` or `steps` (inferred from which is present).
+    #[schema(schema_with = crate::openapi::schemas::format_or_null)]
     pub format: Option<String>,
     /// Graph definition.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub graph: Option<Value>,
     /// Legacy steps.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(schema_with = crate::openapi::schemas::steps_or_null)]
     pub steps: Option<Value>,
     /// Make it the default.
     #[serde(default)]
     pub is_default: bool,
     /// Data requirements.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub data_requirements: Option<Value>,
     /// Screening settings.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub screening_settings: Option<Value>,
     /// Builder layout.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub graph_layout: Option<Value>,
 }
 
@@ -54,32 +57,35 @@ pub struct CreateWorkflowRequest {
 #[schema(example = json!({"graph": {"entry": "start", "nodes": {"start": {"type": "start", "next": "approve"}, "approve": {"type": "terminal", "outcome": "approved"}}}, "rollout_percentage": 25}))]
 pub struct UpdateWorkflowRequest {
     /// Name.
+    #[schema(schema_with = crate::openapi::schemas::workflow_name_or_null)]
     pub name: Option<String>,
     /// Description (`null` clears).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::schemas::workflow_description_or_null)]
     pub description: Option<Option<String>>,
     /// Format of the new definition.
+    #[schema(schema_with = crate::openapi::schemas::format_or_null)]
     pub format: Option<String>,
     /// New graph → new version.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub graph: Option<Value>,
     /// New steps → new version.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(schema_with = crate::openapi::schemas::steps_or_null)]
     pub steps: Option<Value>,
     /// New data requirements → new version.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub data_requirements: Option<Option<Value>>,
     /// Screening settings.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub screening_settings: Option<Option<Value>>,
     /// Layout.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub graph_layout: Option<Option<Value>>,
     /// Share of the new version (0–100, default 100); earlier versions share the rest pro rata.
+    #[schema(schema_with = crate::openapi::schemas::percentage_or_null)]
     pub rollout_percentage: Option<i64>,
 }
 
@@ -88,6 +94,7 @@ pub struct UpdateWorkflowRequest {
 #[into_params(parameter_in = Query)]
 pub struct WorkflowListQuery {
     /// Only active (`true`) or inactive (`false`) workflows.
+    #[param(schema_with = crate::openapi::schemas::query_bool)]
     pub is_active: Option<String>,
     /// Page size.
     #[param(value_type = Option<i64>)]
@@ -102,6 +109,7 @@ pub struct WorkflowListQuery {
 #[serde(deny_unknown_fields)]
 pub struct CloneWorkflowRequest {
     /// Name of the clone (default "<name> (copy)").
+    #[schema(schema_with = crate::openapi::schemas::workflow_name_or_null)]
     pub name: Option<String>,
 }
 
@@ -244,7 +252,7 @@ pub async fn deactivate_workflow(
 }
 
 /// Clones a workflow (version 1 = the source's current version; not default).
-#[utoipa::path(post, path = "/api/v1/workflows/{workflow_id}/clone", tag = "workflows", params(("workflow_id" = String, Path)), request_body = CloneWorkflowRequest, security(("api_key" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/workflows/{workflow_id}/clone", tag = "workflows", params(("workflow_id" = String, Path)), request_body = Option<CloneWorkflowRequest>, security(("api_key" = [])), responses(
     (status = 201, body = WorkflowObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn clone_workflow(
     State(state): State<AppState>,

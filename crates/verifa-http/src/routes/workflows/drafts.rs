@@ -1,7 +1,7 @@
 //! Workflow drafts (CONTRACT §2.3 #12–#16): create, list, get, edit, discard, diff, dry-run,
 //! publish.
 
-use super::dry_run::{DryRunRequest, DryRunResponse, parse_dry_run_input};
+use super::dry_run::{DryRunRequest, DryRunResponse};
 use super::{READ, WRITE, WorkflowObject, present};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Authenticated, OptionalJson};
@@ -52,7 +52,7 @@ pub struct DraftObject {
     /// Description.
     pub description: Option<String>,
     /// `graph` or `steps`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::format)]
     pub format: Format,
     /// Graph as edited.
     #[schema(value_type = Option<Object>)]
@@ -67,7 +67,7 @@ pub struct DraftObject {
     #[schema(value_type = Option<Object>)]
     pub graph_layout: Option<Value>,
     /// `open` | `published` | `discarded`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::draft_status)]
     pub status: DraftStatus,
     /// Validation of the current contents.
     pub validation: DraftValidation,
@@ -135,26 +135,28 @@ pub struct DraftList {
 #[schema(example = json!({"graph": {"entry": "start", "nodes": {"start": {"type": "start", "next": "age"}, "age": {"type": "policy", "policy": "age_verification", "config": {"minimum_age": 21}, "on_pass": "approve", "on_fail": "reject"}, "approve": {"type": "terminal", "outcome": "approved"}, "reject": {"type": "terminal", "outcome": "rejected"}}}}))]
 pub struct DraftRequest {
     /// Name.
+    #[schema(schema_with = crate::openapi::schemas::workflow_name_or_null)]
     pub name: Option<String>,
     /// Description.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::schemas::workflow_description_or_null)]
     pub description: Option<Option<String>>,
     /// Format.
+    #[schema(schema_with = crate::openapi::schemas::format_or_null)]
     pub format: Option<String>,
     /// Graph.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub graph: Option<Value>,
     /// Steps.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(schema_with = crate::openapi::schemas::draft_steps_or_null)]
     pub steps: Option<Value>,
     /// Data requirements.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub data_requirements: Option<Option<Value>>,
     /// Layout.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::object_or_null)]
     pub graph_layout: Option<Option<Value>>,
 }
 
@@ -179,6 +181,7 @@ impl From<DraftRequest> for DraftInput {
 #[into_params(parameter_in = Query)]
 pub struct DraftListQuery {
     /// `open`, `published` or `discarded`.
+    #[param(schema_with = crate::openapi::schemas::draft_status)]
     pub status: Option<String>,
     /// Page size.
     #[param(value_type = Option<i64>)]
@@ -194,6 +197,7 @@ pub struct DraftListQuery {
 #[schema(example = json!({"rollout_percentage": 25}))]
 pub struct PublishRequest {
     /// Share of the new version (0–100, default 100).
+    #[schema(schema_with = crate::openapi::schemas::percentage_or_null)]
     pub rollout_percentage: Option<i64>,
 }
 
@@ -269,7 +273,7 @@ pub async fn list_drafts(
 }
 
 /// Creates a draft from the current version, overlaid with the body.
-#[utoipa::path(post, path = "/api/v1/workflows/{workflow_id}/drafts", tag = "workflows", params(("workflow_id" = String, Path)), request_body = DraftRequest, security(("api_key" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/workflows/{workflow_id}/drafts", tag = "workflows", params(("workflow_id" = String, Path)), request_body = Option<DraftRequest>, security(("api_key" = [])), responses(
     (status = 201, body = DraftObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_draft(
     State(state): State<AppState>,
@@ -364,7 +368,7 @@ pub async fn diff_draft(
 }
 
 /// Dry-run of a draft.
-#[utoipa::path(post, path = "/api/v1/workflows/{workflow_id}/drafts/{draft_id}/dry-run", tag = "workflows", params(("workflow_id" = String, Path), ("draft_id" = String, Path)), request_body = DryRunRequest, security(("api_key" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/workflows/{workflow_id}/drafts/{draft_id}/dry-run", tag = "workflows", params(("workflow_id" = String, Path), ("draft_id" = String, Path)), request_body = Option<DryRunRequest>, security(("api_key" = [])), responses(
     (status = 200, body = DryRunResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn dry_run_draft(
     State(state): State<AppState>,
@@ -373,7 +377,7 @@ pub async fn dry_run_draft(
     OptionalJson(body): OptionalJson<DryRunRequest>,
 ) -> ApiResult<Json<DryRunResponse>> {
     let caller = auth.require(READ)?;
-    let input = parse_dry_run_input(body.input)?;
+    let (_, input) = body.parse()?;
     Ok(Json(
         state
             .services
@@ -385,7 +389,7 @@ pub async fn dry_run_draft(
 }
 
 /// Publishes a draft as a new immutable version.
-#[utoipa::path(post, path = "/api/v1/workflows/{workflow_id}/drafts/{draft_id}/publish", tag = "workflows", params(("workflow_id" = String, Path), ("draft_id" = String, Path)), request_body = PublishRequest, security(("api_key" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/workflows/{workflow_id}/drafts/{draft_id}/publish", tag = "workflows", params(("workflow_id" = String, Path), ("draft_id" = String, Path)), request_body = Option<PublishRequest>, security(("api_key" = [])), responses(
     (status = 200, body = PublishResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn publish_draft(
     State(state): State<AppState>,

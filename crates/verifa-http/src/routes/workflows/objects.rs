@@ -30,7 +30,7 @@ pub struct WorkflowObject {
     /// Accepts new sessions.
     pub is_active: bool,
     /// `graph` or `steps`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::format)]
     pub format: Format,
     /// The executable graph of the current version (legacy steps normalised; auto-injected checks visible).
     #[schema(value_type = Object)]
@@ -101,7 +101,7 @@ pub struct VersionObject {
     /// Number.
     pub version: i32,
     /// Format.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::format)]
     pub format: Format,
     /// Graph (byte-identical forever).
     #[schema(value_type = Object)]
@@ -117,7 +117,7 @@ pub struct VersionObject {
     /// API key that created it.
     pub created_by: String,
     /// `create` | `update` | `publish` | `clone` | `rollback`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = crate::openapi::schemas::version_source)]
     pub source: VersionSource,
     /// Draft it was published from.
     pub draft_id: Option<String>,

@@ -16,8 +16,10 @@ use verifa_ports::workflows::WorkflowRecord;
 #[serde(deny_unknown_fields)]
 pub struct RolloutEntryObject {
     /// Version number.
+    #[schema(schema_with = crate::openapi::schemas::version_number)]
     pub version: i64,
     /// Share of new runs (0–100).
+    #[schema(schema_with = crate::openapi::schemas::percentage)]
     pub percentage: i64,
 }
 
@@ -56,6 +58,7 @@ impl From<WorkflowRecord> for RolloutObject {
 #[schema(example = json!({"entries": [{"version": 2, "percentage": 50}, {"version": 1, "percentage": 50}]}))]
 pub struct PutRolloutRequest {
     /// Entries; versions must exist and percentages sum to 100.
+    #[schema(min_items = 1)]
     pub entries: Vec<RolloutEntryObject>,
 }
 
