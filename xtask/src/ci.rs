@@ -2,9 +2,10 @@
 
 use anyhow::Result;
 
-use crate::{check_layers, cmd, test};
+use crate::{check_layers, cmd, fuzz_api, test};
 
-/// fmt check, clippy with warnings denied, the layer rules, then every test against Postgres.
+/// fmt check, clippy with warnings denied, the layer rules, every test against Postgres, then
+/// the API fuzzed against its OpenAPI document.
 pub fn run() -> Result<()> {
     step("fmt")?;
     cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
@@ -21,6 +22,8 @@ pub fn run() -> Result<()> {
     check_layers::run()?;
     step("test")?;
     test::run(&[])?;
+    step("fuzz-api")?;
+    fuzz_api::run(&fuzz_api::FuzzArgs::default())?;
     eprintln!("xtask: ci: all steps passed");
     Ok(())
 }

@@ -2,8 +2,9 @@
 //!
 //! Subcommands: `check-layers` (architecture rules over `cargo metadata`), `migrate` and `seed`
 //! (delegate to the `verifa` binary's operator commands), `test` (find or start a Postgres, then
-//! run the whole test suite against it), `ci` (fmt, clippy, check-layers, test) and `bench runs`
-//! (the workflow-run benchmark on SQLite and Postgres).
+//! run the whole test suite against it), `fuzz-api` (Schemathesis against the OpenAPI document),
+//! `ci` (fmt, clippy, check-layers, test, fuzz-api) and `bench runs` (the workflow-run benchmark
+//! on SQLite and Postgres).
 
 mod bench;
 mod check_layers;
@@ -12,6 +13,7 @@ mod cmd;
 #[cfg(feature = "containers")]
 mod container;
 mod delegate;
+mod fuzz_api;
 #[cfg(feature = "containers")]
 mod postgres_image;
 mod test;
@@ -55,8 +57,11 @@ enum Command {
         #[arg(last = true)]
         extra: Vec<String>,
     },
-    /// What CI runs: fmt check, clippy -D warnings, check-layers, then test.
+    /// What CI runs: fmt check, clippy -D warnings, check-layers, test, then fuzz-api.
     Ci,
+    /// Fuzz the API against its OpenAPI document (Schemathesis, every check, sandbox and live
+    /// keys) on a fresh release server; fails on any failed check.
+    FuzzApi(fuzz_api::FuzzArgs),
     /// Benchmarks (release builds; figures, never pass/fail on timings).
     Bench {
         /// What to benchmark.
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
         Command::Test { extra } => test::run(&extra),
         Command::Ci => ci::run(),
         Command::Bench { target } => bench::run(target),
+        Command::FuzzApi(args) => fuzz_api::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
