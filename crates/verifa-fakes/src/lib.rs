@@ -14,6 +14,7 @@
 
 mod api_keys;
 mod blobs;
+mod change;
 mod clock;
 mod duplicates;
 mod health;

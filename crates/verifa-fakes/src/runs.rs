@@ -1,7 +1,7 @@
 //! [`RunStore`] in memory: claims take the earliest due, unleased run under the world's lock
 //! (so concurrent claimers never get the same run); commits are fenced on revision and owner.
 
-use crate::sessions::{apply_change, check_change};
+use crate::change::{apply_change, check_change, write_state};
 use crate::state::MemoryStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,16 +11,6 @@ use verifa_domain::workflow::NodeType;
 use verifa_ports::RepoError;
 use verifa_ports::runs::{NewAttempt, NodeExecution, RunStore};
 use verifa_ports::sessions::SessionChange;
-
-/// Copies what a step may change (never the pinned graph nor the identity).
-pub(crate) fn write_state(stored: &mut WorkflowRun, run: &WorkflowRun) {
-    stored.state = run.state.clone();
-    stored.work = run.work.clone();
-    stored.due = run.due;
-    stored.lease = run.lease.clone();
-    stored.revision = run.revision;
-    stored.updated_at = run.updated_at;
-}
 
 #[async_trait]
 impl RunStore for MemoryStore {

@@ -1,8 +1,8 @@
 //! The session ports in memory: [`SessionStore`], [`SessionDocuments`], [`SessionEventLog`].
-//! [`check_change`] and [`apply_change`] split a change into the part that may refuse it and
-//! the part that writes, so a refused change writes nothing.
+//! Changes commit through [`crate::change`].
 
-use crate::state::{MemoryStore, StoredEvent, World, page_of};
+use crate::change::{append_events, apply_change, check_change};
+use crate::state::{MemoryStore, page_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use verifa_domain::pagination::{Page, PageRequest};
@@ -10,92 +10,9 @@ use verifa_domain::session::{Session, SessionStatus};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
 use verifa_ports::sessions::{
-    DocumentRecord, EventRecord, NewEvent, ResultRecord, ResultWrite, RunWrite, SessionChange,
-    SessionDocuments, SessionEventLog, SessionFilter, SessionStore,
+    DocumentRecord, EventRecord, NewEvent, ResultRecord, SessionChange, SessionDocuments,
+    SessionEventLog, SessionFilter, SessionStore,
 };
-
-/// Refuses a change that the store would refuse: a status that moved on, a run whose revision
-/// moved on, a run id taken.
-pub(crate) fn check_change(w: &World, change: &SessionChange) -> Result<(), RepoError> {
-    let s = &change.session;
-    match w.sessions.get(&s.id) {
-        Some(stored)
-            if stored.tenant == s.tenant
-                && stored.status == change.expected_status
-                && stored.revision == change.expected_revision => {}
-        _ => return Err(RepoError::Conflict("session changed".into())),
-    }
-    match &change.run {
-        None => Ok(()),
-        Some(RunWrite::Start(run)) => match w.runs.get(&run.id) {
-            Some(existing) if existing.session_id != s.id => {
-                Err(RepoError::Conflict(format!("run {} exists", run.id)))
-            }
-            _ => Ok(()),
-        },
-        Some(RunWrite::Update {
-            run,
-            expected_revision,
-        }) => match w.runs.get(&run.id) {
-            Some(stored) if stored.revision == *expected_revision => Ok(()),
-            _ => Err(RepoError::Conflict("workflow run changed".into())),
-        },
-    }
-}
-
-/// Writes a change that [`check_change`] accepted.
-pub(crate) fn apply_change(w: &mut World, change: &SessionChange) {
-    let s = &change.session;
-    if let Some(stored) = w.sessions.get_mut(&s.id) {
-        let created_at = stored.created_at;
-        *stored = s.clone();
-        stored.created_at = created_at;
-    }
-    append_events(w, s, &change.events);
-    match &change.result {
-        ResultWrite::Keep => {}
-        ResultWrite::Clear => {
-            w.results.remove(&s.id);
-        }
-        ResultWrite::Put(r) => {
-            w.results.insert(s.id.clone(), (**r).clone());
-        }
-    }
-    match &change.run {
-        None => {}
-        Some(RunWrite::Start(run)) => {
-            let old: Vec<String> = w
-                .runs
-                .values()
-                .filter(|r| r.session_id == s.id)
-                .map(|r| r.id.clone())
-                .collect();
-            w.executions.retain(|e| !old.contains(&e.run_id));
-            w.runs.retain(|_, r| r.session_id != s.id);
-            w.runs.insert(run.id.clone(), (**run).clone());
-        }
-        Some(RunWrite::Update { run, .. }) => {
-            if let Some(stored) = w.runs.get_mut(&run.id) {
-                crate::runs::write_state(stored, run);
-            }
-        }
-    }
-}
-
-fn append_events(w: &mut World, session: &Session, events: &[NewEvent]) {
-    for e in events {
-        let seq = w.next_event_seq();
-        w.events.push(StoredEvent {
-            seq,
-            id: e.id.clone(),
-            tenant: session.tenant.clone(),
-            session_id: session.id.clone(),
-            event_type: e.event.event_type().to_owned(),
-            data: e.event.payload(session),
-            created_at: session.updated_at,
-        });
-    }
-}
 
 #[async_trait]
 impl SessionStore for MemoryStore {
