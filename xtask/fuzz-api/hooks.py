@@ -15,6 +15,7 @@ operations is accepted, every other status is still checked.
 was sent does violate the operation's schema (see `filter_failure`).
 """
 
+import json
 import re
 import uuid
 
@@ -64,18 +65,41 @@ def before_call(context, case, kwargs):
             headers[name] = f"fuzz-{uuid.uuid4()}"
 
 
+_INVALID_SYNTAX = object()
+
+
+def _decoded_body(body):
+    """The body as the server reads it: raw bytes or text are parsed as JSON, and a blank or
+    `null` body is no body (an optional body may be left out that way); bytes that are not JSON
+    are `_INVALID_SYNTAX`."""
+    from schemathesis.core import NOT_SET
+
+    if not isinstance(body, (bytes, bytearray, str)):
+        return body
+    text = body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else body
+    if not text.strip() or text.strip() == "null":
+        return NOT_SET
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _INVALID_SYNTAX
+
+
 def _sent_request_is_valid(case):
     """Whether everything `case` sends conforms to its operation's schema."""
     from schemathesis.core import NOT_SET
 
     operation = case.operation
     bodies = list(operation.body)
-    if case.body is NOT_SET:
+    body = _decoded_body(case.body)
+    if body is _INVALID_SYNTAX:
+        return False
+    if body is NOT_SET:
         if any(b.is_required for b in bodies):
             return False
     elif bodies:
         matching = [b for b in bodies if b.media_type == case.media_type] or bodies
-        if not any(b.is_valid(case.body) for b in matching):
+        if not any(b.is_valid(body) for b in matching):
             return False
     sent = {
         "path": case.path_parameters or {},
