@@ -16,6 +16,7 @@ mod m20261126_000004_watchlists;
 mod m20261126_000005_webhooks;
 mod m20261126_000006_claim_indexes;
 mod m20261201_000007_revisions;
+mod m20261202_000008_org_users;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_webhooks::Migration),
             Box::new(m20261126_000006_claim_indexes::Migration),
             Box::new(m20261201_000007_revisions::Migration),
+            Box::new(m20261202_000008_org_users::Migration),
         ]
     }
 }

@@ -5,6 +5,8 @@
 pub mod prefix {
     /// Organization.
     pub const ORG: &str = "org";
+    /// Organization user.
+    pub const ORG_USER: &str = "orguser";
     /// API key.
     pub const KEY: &str = "key";
     /// Workflow.

@@ -3,6 +3,7 @@
 //!
 //! - [`api_keys`]: create, list, update, expire and clone keys; authenticate requests.
 //! - [`organizations`]: create organizations and bootstrap the first one.
+//! - [`org_users`]: organization users (reviewers, console users) and their passwords.
 //! - [`idempotency`]: the idempotency-key protocol on top of the store port.
 //! - [`rate_limit`]: an in-process fixed-window limiter implementing the rate-limit port.
 //! - [`ids`], [`secrets`], [`clock`]: identifiers, random secrets and the system clock.
@@ -13,6 +14,7 @@ pub mod crypto;
 pub mod error;
 pub mod idempotency;
 pub mod ids;
+pub mod org_users;
 pub mod organizations;
 pub mod ports;
 pub mod qr;

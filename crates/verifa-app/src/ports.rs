@@ -7,6 +7,7 @@ use verifa_ports::api_keys::ApiKeyRepository;
 use verifa_ports::clock::Clock;
 use verifa_ports::health::StoreHealth;
 use verifa_ports::idempotency::IdempotencyStore;
+use verifa_ports::org_users::OrgUserRepository;
 use verifa_ports::organizations::OrganizationRepository;
 use verifa_ports::rate_limit::RateLimiter;
 use verifa_ports::runs::RunStore;
@@ -21,6 +22,8 @@ use verifa_ports::workflows::{DraftStore, WorkflowAnalytics, WorkflowStore};
 pub struct Ports {
     /// Organizations.
     pub organizations: Arc<dyn OrganizationRepository>,
+    /// Organization users.
+    pub org_users: Arc<dyn OrgUserRepository>,
     /// API keys.
     pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Stored idempotent responses.

@@ -5,6 +5,7 @@ use crate::Ports;
 use crate::api_keys::{ApiKeyService, ApiVersions};
 use crate::crypto::Cipher;
 use crate::idempotency::{IdempotencyService, IdempotencySettings};
+use crate::org_users::OrgUserService;
 use crate::organizations::OrganizationService;
 use crate::sessions::{SessionService, SessionSettings};
 use crate::webhooks::{WebhookService, WebhookSettings};
@@ -39,6 +40,8 @@ pub struct Services {
     pub api_keys: Arc<ApiKeyService>,
     /// Organizations.
     pub organizations: Arc<OrganizationService>,
+    /// Organization users.
+    pub org_users: Arc<OrgUserService>,
     /// Workflows.
     pub workflows: Arc<WorkflowService>,
     /// Sessions.
@@ -61,6 +64,7 @@ impl Services {
         let api_keys = Arc::new(ApiKeyService::new(ports, settings.versions));
         Self {
             organizations: Arc::new(OrganizationService::new(ports, api_keys.clone())),
+            org_users: Arc::new(OrgUserService::new(ports)),
             api_keys,
             idempotency: Arc::new(IdempotencyService::new(ports, settings.idempotency)),
             workflows: Arc::new(WorkflowService::new(

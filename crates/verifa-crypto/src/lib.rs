@@ -1,10 +1,12 @@
 //! Encryption at rest (AES-256-GCM) for documents, PII fields, run state, check outputs and
-//! webhook secrets.
+//! webhook secrets; [`passwords`] hashes organization users' passwords (argon2id).
 //!
 //! Each value gets a fresh random 96-bit nonce. Text values are stored as
 //! `v1.<base64 nonce>.<base64 ciphertext+tag>`; the version prefix leaves room for key rotation.
 //! The associated data binds a ciphertext to its purpose (e.g. the document id), so a value
 //! copied into another row does not decrypt there.
+
+pub mod passwords;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

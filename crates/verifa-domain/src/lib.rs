@@ -4,6 +4,7 @@
 //! - [`tenancy`]: organizations and the `live` / `sandbox` environment split.
 //! - [`scopes`]: API-key scopes, their defaults and how one scope satisfies another.
 //! - [`api_key`]: API-key secrets (format, prefix, environment) and key-object rules.
+//! - [`org_user`]: organization users (reviewers, console users), their roles and field rules.
 //! - [`inflection`]: response key casing (snake, camel, kebab) that leaves user-data keys alone.
 //! - [`pagination`]: the `limit` / `offset` rules shared by every list endpoint.
 //! - [`workflow`]: workflow graphs, validation, the run executor, dry-run, diff and rollout.
@@ -44,6 +45,7 @@
 pub mod api_key;
 pub mod documents;
 pub mod inflection;
+pub mod org_user;
 pub mod pagination;
 pub mod run;
 pub mod scopes;

@@ -25,6 +25,11 @@ pub const ALL_SCOPES: &[&str] = &[
     "checks:read",
     "checks:write",
     "redact:write",
+    "settings:read",
+    "settings:write",
+    "identities:write",
+    "analytics:read",
+    "pii:read",
 ];
 
 /// Scopes granted to a new key when the caller does not choose (CONTRACT §1.1).

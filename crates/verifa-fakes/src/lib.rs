@@ -19,6 +19,7 @@ mod clock;
 mod duplicates;
 mod health;
 mod idempotency;
+mod org_users;
 mod organizations;
 mod runs;
 mod sandbox;

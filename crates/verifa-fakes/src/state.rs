@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use verifa_domain::api_key::ApiKey;
+use verifa_domain::org_user::OrgUser;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::run::WorkflowRun;
 use verifa_domain::session::Session;
@@ -46,6 +47,7 @@ pub(crate) struct StoredEvent {
 pub(crate) struct World {
     pub organizations: BTreeMap<String, Organization>,
     pub api_keys: BTreeMap<String, ApiKey>,
+    pub org_users: BTreeMap<String, OrgUser>,
     pub idempotency: HashMap<(Tenant, String), IdempotencyRecord>,
     pub sessions: BTreeMap<String, Session>,
     pub documents: Vec<DocumentRecord>,

@@ -11,6 +11,7 @@ pub mod duplicates;
 pub mod error;
 pub mod health;
 pub mod idempotency;
+pub mod org_users;
 pub mod organizations;
 pub mod rate_limit;
 pub mod runs;

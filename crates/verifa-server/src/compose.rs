@@ -75,6 +75,7 @@ pub fn ports(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyho
     let store = Arc::new(db.clone());
     Ok(Ports {
         organizations: store.clone(),
+        org_users: store.clone(),
         api_keys: store.clone(),
         idempotency: store.clone(),
         sessions: store.clone(),

@@ -40,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage organization users (reviewers, console users).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Create demo data (a demo organization with well-known keys).
     Seed,
     /// Import and inspect screening watchlists.
@@ -76,6 +81,37 @@ enum OrgsCommand {
     Create {
         /// Organization name.
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a user; prints a one-time password unless one is read from stdin.
+    Create {
+        /// Organization (`org_…`).
+        #[arg(long)]
+        org: String,
+        /// Email (unique across the instance).
+        #[arg(long)]
+        email: String,
+        /// `admin`, `reviewer` or `viewer`.
+        #[arg(long)]
+        role: String,
+        /// Display name (default: the email's local part).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password (12–256 characters) from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Reset a user's password; prints a one-time password unless one is read from stdin.
+    ResetPassword {
+        /// The user's email.
+        #[arg(long)]
+        email: String,
+        /// Read the new password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -141,6 +177,32 @@ fn main() -> std::process::ExitCode {
                         label,
                     },
             } => commands::keys::create(&settings, &org, &environment, scopes, label).await,
+            Command::Users {
+                command:
+                    UsersCommand::Create {
+                        org,
+                        email,
+                        role,
+                        name,
+                        password_stdin,
+                    },
+            } => {
+                let input = commands::users::CreateUser {
+                    org,
+                    email,
+                    role,
+                    name,
+                    password_stdin,
+                };
+                commands::users::create(&settings, input).await
+            }
+            Command::Users {
+                command:
+                    UsersCommand::ResetPassword {
+                        email,
+                        password_stdin,
+                    },
+            } => commands::users::reset_password(&settings, &email, password_stdin).await,
             Command::Seed => commands::seed::run(&settings).await,
             Command::Watchlists {
                 command:

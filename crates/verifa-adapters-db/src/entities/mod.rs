@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod duplicate_fingerprints;
 pub mod idempotency_keys;
+pub mod org_users;
 pub mod organizations;
 pub mod session_documents;
 pub mod session_events;

@@ -5,6 +5,7 @@ mod common;
 mod duplicates;
 mod health;
 mod idempotency;
+mod org_users;
 mod organizations;
 mod runs;
 mod sessions;

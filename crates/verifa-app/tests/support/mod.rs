@@ -73,6 +73,7 @@ impl World {
         let clock = Arc::new(ManualClock::at(start()));
         let ports = Ports {
             organizations: store.clone(),
+            org_users: store.clone(),
             api_keys: store.clone(),
             idempotency: store.clone(),
             sessions: store.clone(),

@@ -15,6 +15,7 @@ use verifa_app::workflows::{MAX_DESCRIPTION_LEN as MAX_WORKFLOW_DESCRIPTION_LEN,
 use verifa_domain::api_key::{self, KeyType};
 use verifa_domain::documents::DocumentType;
 use verifa_domain::inflection::Inflection;
+use verifa_domain::org_user::{self, OrgRole};
 use verifa_domain::scopes::ALL_SCOPES;
 use verifa_domain::session::metadata::{MAX_EXTERNAL_REF_LEN, MAX_METADATA_KEYS};
 use verifa_domain::session::{ProcessingMode, RetentionStatus, SessionStatus, SimulateAction};
@@ -97,6 +98,8 @@ enums! {
     environment, environment_or_null => Environment::ALL.map(Environment::as_str);
     /// Key type.
     key_type, key_type_or_null => KeyType::ALL.map(KeyType::as_str);
+    /// Organization user role.
+    org_role, org_role_or_null => OrgRole::ALL.map(OrgRole::as_str);
     /// Webhook delivery status.
     delivery_status, delivery_status_or_null => DeliveryStatus::ALL.map(DeliveryStatus::as_str);
     /// Simulated action (`require_review` is accepted for `require-review`).
@@ -150,6 +153,43 @@ pub fn required_text(max: usize) -> Object {
         .max_length(Some(max))
         .pattern(Some(r"\S"))
         .build()
+}
+
+/// Characters an email may not contain: white space and the C0/C1 controls, the set
+/// [`org_user::check_email`] refuses (`\s` is Unicode white space, as Rust's
+/// `char::is_whitespace`).
+const EMAIL_CHAR: &str = r"[^@\s\x00-\x1f\x7f-\x9f]";
+
+/// An organization user's email, as [`org_user::check_email`] accepts it.
+pub fn email() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(org_user::MAX_EMAIL_LEN))
+        .pattern(Some(format!(
+            "^{c}+@{d}{c}*\\.{c}*{d}$",
+            c = EMAIL_CHAR,
+            d = r"[^@\s\x00-\x1f\x7f-\x9f.]"
+        )))
+        .build()
+}
+
+/// The same, or `null` (left unchanged).
+pub fn email_or_null() -> Object {
+    let mut schema = email();
+    schema.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    schema
+}
+
+/// An organization user's display name.
+pub fn user_name() -> Object {
+    required_text(org_user::MAX_NAME_LEN)
+}
+
+/// The same, or `null` (left unchanged).
+pub fn user_name_or_null() -> Object {
+    let mut schema = user_name();
+    schema.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    schema
 }
 
 /// An API key's label.

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod docs;
 pub mod health;
+pub mod org_users;
 pub mod pagination;
 pub mod query;
 pub mod rate_limits;

@@ -68,6 +68,7 @@ impl App {
         ));
         let ports = Ports {
             organizations: store.clone(),
+            org_users: store.clone(),
             api_keys: store.clone(),
             idempotency: store.clone(),
             sessions: store.clone(),

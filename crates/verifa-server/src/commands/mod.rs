@@ -1,5 +1,5 @@
 //! The subcommands of `verifa`: `serve` (default) and the operator commands that work on the
-//! configured database (`migrate`, `orgs`, `keys`, `seed`).
+//! configured database (`migrate`, `orgs`, `keys`, `users`, `seed`).
 
 pub mod keys;
 pub mod migrate;
@@ -7,6 +7,7 @@ pub mod orgs;
 pub mod seed;
 pub mod seed_samples;
 pub mod serve;
+pub mod users;
 pub mod watchlists;
 
 use verifa_app::api_keys::IssuedKey;

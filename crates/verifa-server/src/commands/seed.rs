@@ -18,6 +18,17 @@ pub const DEMO_SANDBOX_SECRET: &str = "vk_sandbox_demo00000000000000000000000000
 /// Well-known demo live secret.
 pub const DEMO_LIVE_SECRET: &str = "vk_live_demo0000000000000000000000000000000000";
 
+/// Well-known password of the demo organization's users.
+pub const DEMO_USER_PASSWORD: &str = "verifa-demo-password";
+
+/// The demo organization's users: an admin, two reviewers and a viewer.
+const DEMO_USERS: [(&str, &str, &str); 4] = [
+    ("admin@demo.verifa.test", "Dana Admin", "admin"),
+    ("reviewer1@demo.verifa.test", "Ravi Reviewer", "reviewer"),
+    ("reviewer2@demo.verifa.test", "Rosa Reviewer", "reviewer"),
+    ("viewer@demo.verifa.test", "Vic Viewer", "viewer"),
+];
+
 /// Seeds the demo data (idempotent).
 pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     if settings.run_environment() == RunEnvironment::Production {
@@ -78,11 +89,44 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     // are left alone, so seeding twice changes nothing.
     let lists = crate::commands::watchlists::import_samples(&db).await;
     let samples = seed_samples(&app).await;
+    let users = seed_users(&app).await;
     db.close().await;
     let (workflows, sessions) = samples?;
     print_counts(workflows, sessions);
+    print_users(users?);
     print_watchlists(&lists?);
     Ok(())
+}
+
+/// The demo users (an existing email is left alone); returns how many were created.
+async fn seed_users(app: &crate::compose::Application) -> anyhow::Result<usize> {
+    let mut created = 0;
+    for (email, name, role) in DEMO_USERS {
+        let user = verifa_app::org_users::NewOrgUser {
+            email: Some(email.into()),
+            name: Some(name.into()),
+            role: Some(role.into()),
+        };
+        match app
+            .services
+            .org_users
+            .create_in(DEMO_ORG_ID, user, Some(DEMO_USER_PASSWORD.into()))
+            .await
+        {
+            Ok(_) => created += 1,
+            Err(verifa_app::AppError::Conflict(_)) => {}
+            Err(e) => anyhow::bail!("demo user {email}: {e}"),
+        }
+    }
+    Ok(created)
+}
+
+#[allow(clippy::print_stdout)]
+fn print_users(created: usize) {
+    println!(" demo users created: {created} (password '{DEMO_USER_PASSWORD}'):");
+    for (email, _, role) in DEMO_USERS {
+        println!("   {role:<8} {email}");
+    }
 }
 
 #[allow(clippy::print_stdout)]

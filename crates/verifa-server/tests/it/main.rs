@@ -8,6 +8,7 @@ mod conventions;
 mod harness;
 mod idempotency;
 mod operations;
+mod org_users;
 mod pii_at_rest;
 mod sessions;
 mod webhooks;

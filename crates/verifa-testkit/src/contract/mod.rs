@@ -13,12 +13,13 @@
 //! ```
 //!
 //! Cases are grouped by port: [`sessions`], [`runs`], [`webhooks`], [`workflows`],
-//! [`idempotency`], [`api_keys`], and the revision [`fences`] of every overwrite; [`fixtures`] builds the rows they need.
+//! [`idempotency`], [`api_keys`], [`org_users`], and the revision [`fences`] of every overwrite; [`fixtures`] builds the rows they need.
 
 pub mod api_keys;
 pub mod fences;
 pub mod fixtures;
 pub mod idempotency;
+pub mod org_users;
 pub mod runs;
 pub mod sessions;
 pub mod webhooks;
@@ -27,6 +28,7 @@ pub mod workflows;
 use std::sync::Arc;
 use verifa_ports::api_keys::ApiKeyRepository;
 use verifa_ports::idempotency::IdempotencyStore;
+use verifa_ports::org_users::OrgUserRepository;
 use verifa_ports::organizations::OrganizationRepository;
 use verifa_ports::runs::RunStore;
 use verifa_ports::sessions::{SessionDocuments, SessionEventLog, SessionStore};
@@ -60,6 +62,8 @@ pub struct Stores {
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// API keys.
     pub api_keys: Arc<dyn ApiKeyRepository>,
+    /// Organization users.
+    pub org_users: Arc<dyn OrgUserRepository>,
 }
 
 impl Stores {
@@ -78,6 +82,7 @@ impl Stores {
             + DeliveryStore
             + IdempotencyStore
             + ApiKeyRepository
+            + OrgUserRepository
             + 'static,
     {
         Self {
@@ -92,7 +97,8 @@ impl Stores {
             fan_out: store.clone(),
             deliveries: store.clone(),
             idempotency: store.clone(),
-            api_keys: store,
+            api_keys: store.clone(),
+            org_users: store,
         }
     }
 }
@@ -153,6 +159,12 @@ macro_rules! contract_suite {
             fences::update_endpoint_is_fenced_on_the_revision,
             fences::api_key_update_is_fenced_on_the_revision,
             fences::last_key_administrator_survives_a_race,
+            org_users::emails_are_unique_across_the_instance_whatever_their_case,
+            org_users::concurrent_inserts_of_one_email_store_one,
+            org_users::org_user_reads_are_scoped_to_the_organization,
+            org_users::org_user_list_filters_by_role_activity_and_text,
+            org_users::org_user_update_is_fenced_on_the_revision,
+            org_users::last_active_admin_survives_a_race,
         );
     };
 }
