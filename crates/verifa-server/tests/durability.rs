@@ -85,9 +85,11 @@ async fn start(db_url: &str, dir: &std::path::Path, vendor: &str) -> Server {
     let mut lines = BufReader::new(stdout).lines();
     let mut keys = (None, None);
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut ready = false;
     loop {
         assert!(Instant::now() < deadline, "server did not become ready");
-        // Keys are printed before the listener starts; read what is there without blocking long.
+        // Keys are printed before the listener starts; read what is there without blocking long
+        // (once more after readiness, so a line still in the pipe when /readyz answered counts).
         while let Ok(Ok(Some(line))) =
             tokio::time::timeout(Duration::from_millis(20), lines.next_line()).await
         {
@@ -98,15 +100,17 @@ async fn start(db_url: &str, dir: &std::path::Path, vendor: &str) -> Server {
                 _ => {}
             }
         }
-        if http
+        if ready {
+            break;
+        }
+        ready = http
             .get(format!("{base}/readyz"))
             .send()
             .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
+            .is_ok_and(|r| r.status().is_success());
+        if !ready {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Server {
