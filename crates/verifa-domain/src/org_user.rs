@@ -89,6 +89,13 @@ impl OrgUser {
     pub fn administers(&self) -> bool {
         self.is_active && self.role == OrgRole::Admin
     }
+
+    /// Whether the email or the name contains `q`, case-insensitively (Unicode lower-casing,
+    /// the same wherever users are stored).
+    pub fn matches_text(&self, q: &str) -> bool {
+        let q = q.to_lowercase();
+        self.email.to_lowercase().contains(&q) || self.name.to_lowercase().contains(&q)
+    }
 }
 
 /// The form emails are compared in (unique per instance, case-insensitive).

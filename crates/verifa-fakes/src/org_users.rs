@@ -18,10 +18,7 @@ fn email_taken(w: &World, user: &OrgUser) -> bool {
 fn matches(u: &OrgUser, f: &OrgUserFilter) -> bool {
     f.role.is_none_or(|r| u.role == r)
         && f.is_active.is_none_or(|a| u.is_active == a)
-        && f.q.as_deref().is_none_or(|q| {
-            let q = q.to_lowercase();
-            u.email.to_lowercase().contains(&q) || u.name.to_lowercase().contains(&q)
-        })
+        && f.q.as_deref().is_none_or(|q| u.matches_text(q))
 }
 
 #[async_trait]

@@ -51,12 +51,6 @@ fn from_model(m: users::Model) -> Result<OrgUser, RepoError> {
     })
 }
 
-/// Whether `u` matches the text filter `q` (email or name contains it, case-insensitively).
-fn contains_text(u: &OrgUser, q: &str) -> bool {
-    let q = q.to_lowercase();
-    u.email.to_lowercase().contains(&q) || u.name.to_lowercase().contains(&q)
-}
-
 #[async_trait]
 impl OrgUserRepository for Database {
     async fn insert(&self, user: &OrgUser) -> Result<(), RepoError> {
@@ -109,7 +103,7 @@ impl OrgUserRepository for Database {
         let mut matching = Vec::new();
         for row in rows {
             let user = from_model(row)?;
-            if filter.q.as_deref().is_none_or(|q| contains_text(&user, q)) {
+            if filter.q.as_deref().is_none_or(|q| user.matches_text(q)) {
                 matching.push(user);
             }
         }
