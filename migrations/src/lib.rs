@@ -17,6 +17,7 @@ mod m20261126_000005_webhooks;
 mod m20261126_000006_claim_indexes;
 mod m20261201_000007_revisions;
 mod m20261202_000008_org_users;
+mod m20261202_000009_audit_events;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_claim_indexes::Migration),
             Box::new(m20261201_000007_revisions::Migration),
             Box::new(m20261202_000008_org_users::Migration),
+            Box::new(m20261202_000009_audit_events::Migration),
         ]
     }
 }

@@ -21,6 +21,8 @@ pub mod prefix {
     pub const RUN: &str = "wfr";
     /// Request id.
     pub const REQUEST: &str = "req";
+    /// Audit event.
+    pub const AUDIT_EVENT: &str = "aud";
 }
 
 /// A new id with the given prefix.

@@ -3,12 +3,14 @@
 //!
 //! - [`api_keys`]: create, list, update, expire and clone keys; authenticate requests.
 //! - [`organizations`]: create organizations and bootstrap the first one.
+//! - [`audit`]: the audit trail: drafts for every change, listing, and chain verification.
 //! - [`org_users`]: organization users (reviewers, console users) and their passwords.
 //! - [`idempotency`]: the idempotency-key protocol on top of the store port.
 //! - [`rate_limit`]: an in-process fixed-window limiter implementing the rate-limit port.
 //! - [`ids`], [`secrets`], [`clock`]: identifiers, random secrets and the system clock.
 
 pub mod api_keys;
+pub mod audit;
 pub mod clock;
 pub mod crypto;
 pub mod error;

@@ -7,6 +7,7 @@
 //! admin keeps one (409 `conflict`).
 
 use crate::api_keys::Caller;
+use crate::audit::By;
 use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
 use crate::retry::{Attempt, retrying, written};
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use verifa_crypto::passwords::hash_password;
 use verifa_domain::org_user::{self, OrgRole, OrgUser, email_key};
 use verifa_domain::pagination::{Page, PageRequest};
-use verifa_domain::tenancy::Environment;
+use verifa_domain::tenancy::{Environment, Tenant};
 use verifa_ports::clock::Clock;
 use verifa_ports::org_users::{OrgUserFilter, OrgUserRepository};
 use verifa_ports::organizations::OrganizationRepository;
@@ -122,13 +123,24 @@ impl OrgUserService {
         input: NewOrgUser,
     ) -> Result<UserWithPassword, AppError> {
         live_only(caller)?;
-        self.create_in(&caller.key.org_id, input, None).await
+        self.create_by(By::Caller(caller), &caller.key.org_id, input, None)
+            .await
     }
 
     /// Creates a user of `org_id` (operator command): with `password` when given (checked
     /// against the password rules), else with a generated one-time password.
     pub async fn create_in(
         &self,
+        org_id: &str,
+        input: NewOrgUser,
+        password: Option<String>,
+    ) -> Result<UserWithPassword, AppError> {
+        self.create_by(By::System, org_id, input, password).await
+    }
+
+    async fn create_by(
+        &self,
+        by: By<'_>,
         org_id: &str,
         input: NewOrgUser,
         password: Option<String>,
@@ -187,10 +199,22 @@ impl OrgUserService {
             last_login_at: None,
             revision: 0,
         };
-        self.repo.insert(&user).await.map_err(|e| match e {
-            verifa_ports::RepoError::Conflict(_) => email_taken(),
-            other => other.into(),
-        })?;
+        let audit = by
+            .audit(
+                chain_of(org_id),
+                "org_user.created",
+                "org_user",
+                &user.id,
+                now,
+            )
+            .with_changes(["email", "name", "role"]);
+        self.repo
+            .insert(&user, &[audit])
+            .await
+            .map_err(|e| match e {
+                verifa_ports::RepoError::Conflict(_) => email_taken(),
+                other => other.into(),
+            })?;
         Ok(UserWithPassword {
             user,
             one_time_password: password,
@@ -209,8 +233,11 @@ impl OrgUserService {
             "the org user",
             async {
                 let mut user = self.get(caller, id).await?;
+                let before = user.clone();
                 self.apply_changes(&mut user, changes.clone()).await?;
-                self.write(user).await
+                let changed = changed_fields(&before, &user);
+                self.write(user, By::Caller(caller), "org_user.updated", &changed)
+                    .await
             }
             .await
         )
@@ -227,7 +254,13 @@ impl OrgUserService {
                     return Ok(Attempt::Done(user));
                 }
                 user.is_active = false;
-                self.write(user).await
+                self.write(
+                    user,
+                    By::Caller(caller),
+                    "org_user.deactivated",
+                    &["is_active"],
+                )
+                .await
             }
             .await
         )
@@ -240,7 +273,8 @@ impl OrgUserService {
         id: &str,
     ) -> Result<UserWithPassword, AppError> {
         live_only(caller)?;
-        self.set_password(&caller.key.org_id, id, None).await
+        self.set_password(By::Caller(caller), &caller.key.org_id, id, None)
+            .await
     }
 
     /// Resets the password of the user with `email` (operator command): to `password` when
@@ -258,11 +292,13 @@ impl OrgUserService {
             .find_by_email(email)
             .await?
             .ok_or(AppError::NotFound("org user"))?;
-        self.set_password(&user.org_id, &user.id, password).await
+        self.set_password(By::System, &user.org_id, &user.id, password)
+            .await
     }
 
     async fn set_password(
         &self,
+        by: By<'_>,
         org_id: &str,
         id: &str,
         chosen: Option<String>,
@@ -276,7 +312,8 @@ impl OrgUserService {
                 let mut user = self.get_in(org_id, id).await?;
                 user.password_hash = password_hash.clone();
                 user.password_is_temporary = temporary;
-                self.write(user).await
+                self.write(user, by, "org_user.password_reset", &["password"])
+                    .await
             }
             .await
         )?;
@@ -331,9 +368,24 @@ impl OrgUserService {
 
     /// Writes `user` fenced on the revision it was read at; 409 when it would take the
     /// organization's last active admin away.
-    async fn write(&self, mut user: OrgUser) -> Result<Attempt<OrgUser>, AppError> {
+    async fn write(
+        &self,
+        mut user: OrgUser,
+        by: By<'_>,
+        action: &str,
+        changes: &[&str],
+    ) -> Result<Attempt<OrgUser>, AppError> {
         user.updated_at = self.clock.now();
-        match self.repo.update_keeping_admin(&user).await {
+        let audit = by
+            .audit(
+                chain_of(&user.org_id),
+                action,
+                "org_user",
+                &user.id,
+                user.updated_at,
+            )
+            .with_changes(changes.iter().copied());
+        match self.repo.update_keeping_admin(&user, &[audit]).await {
             Ok(true) => {
                 user.revision += 1;
                 Ok(Attempt::Done(user))
@@ -346,6 +398,24 @@ impl OrgUserService {
             Err(e) => written(Err(e), user),
         }
     }
+}
+
+/// The chain org-user events join: users are common to both environments, so `live`.
+fn chain_of(org_id: &str) -> Tenant {
+    Tenant::new(org_id, Environment::Live)
+}
+
+/// The names of the fields a PATCH changed.
+fn changed_fields(before: &OrgUser, after: &OrgUser) -> Vec<&'static str> {
+    [
+        ("name", before.name != after.name),
+        ("email", before.email != after.email),
+        ("role", before.role != after.role),
+        ("is_active", before.is_active != after.is_active),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
 }
 
 fn live_only(caller: &Caller) -> Result<(), AppError> {

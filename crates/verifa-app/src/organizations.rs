@@ -53,7 +53,11 @@ impl OrganizationService {
                 .mint_admin_key(&org.id, Environment::Sandbox, "Admin (sandbox)"),
         ];
         let records: Vec<_> = keys.iter().map(|k| k.key.clone()).collect();
-        self.repo.create_with_keys(&org, &records).await?;
+        let audit: Vec<_> = records
+            .iter()
+            .map(crate::api_keys::created_by_system)
+            .collect();
+        self.repo.create_with_keys(&org, &records, &audit).await?;
         Ok(NewOrganization { org, keys })
     }
 

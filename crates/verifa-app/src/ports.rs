@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use verifa_ports::api_keys::ApiKeyRepository;
+use verifa_ports::audit::AuditLog;
 use verifa_ports::clock::Clock;
 use verifa_ports::health::StoreHealth;
 use verifa_ports::idempotency::IdempotencyStore;
@@ -26,6 +27,8 @@ pub struct Ports {
     pub org_users: Arc<dyn OrgUserRepository>,
     /// API keys.
     pub api_keys: Arc<dyn ApiKeyRepository>,
+    /// The audit trail.
+    pub audit: Arc<dyn AuditLog>,
     /// Stored idempotent responses.
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// Sessions and their changes.

@@ -3,6 +3,7 @@
 
 use crate::Ports;
 use crate::api_keys::{ApiKeyService, ApiVersions};
+use crate::audit::AuditService;
 use crate::crypto::Cipher;
 use crate::idempotency::{IdempotencyService, IdempotencySettings};
 use crate::org_users::OrgUserService;
@@ -42,6 +43,8 @@ pub struct Services {
     pub organizations: Arc<OrganizationService>,
     /// Organization users.
     pub org_users: Arc<OrgUserService>,
+    /// The audit trail.
+    pub audit: Arc<AuditService>,
     /// Workflows.
     pub workflows: Arc<WorkflowService>,
     /// Sessions.
@@ -65,6 +68,7 @@ impl Services {
         Self {
             organizations: Arc::new(OrganizationService::new(ports, api_keys.clone())),
             org_users: Arc::new(OrgUserService::new(ports)),
+            audit: Arc::new(AuditService::new(ports)),
             api_keys,
             idempotency: Arc::new(IdempotencyService::new(ports, settings.idempotency)),
             workflows: Arc::new(WorkflowService::new(

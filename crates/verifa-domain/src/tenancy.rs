@@ -57,7 +57,7 @@ impl FromStr for Environment {
 
 /// The tenant a request acts for: the key's organization and environment. Every repository call
 /// takes one, so no query can forget to scope itself.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tenant {
     /// Organization id (`org_…`).
     pub org_id: String,

@@ -1,9 +1,11 @@
 //! [`ApiKeyRepository`] in memory.
 
+use crate::audit;
 use crate::state::{MemoryStore, World, page_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use verifa_domain::api_key::ApiKey;
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
@@ -15,8 +17,9 @@ fn in_tenant(k: &ApiKey, t: &Tenant) -> bool {
 
 #[async_trait]
 impl ApiKeyRepository for MemoryStore {
-    async fn insert(&self, key: &ApiKey) -> Result<(), RepoError> {
+    async fn insert(&self, key: &ApiKey, audit: &[AuditDraft]) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        audit::check(&w, audit)?;
         if w.api_keys
             .values()
             .any(|k| k.id == key.id || k.secret_hash == key.secret_hash)
@@ -24,6 +27,7 @@ impl ApiKeyRepository for MemoryStore {
             return Err(RepoError::Conflict(format!("api key {} exists", key.id)));
         }
         w.api_keys.insert(key.id.clone(), key.clone());
+        audit::append(&mut w, audit);
         Ok(())
     }
 
@@ -57,14 +61,19 @@ impl ApiKeyRepository for MemoryStore {
         Ok(page_of(keys, page))
     }
 
-    async fn update(&self, key: &ApiKey) -> Result<(), RepoError> {
-        overwrite(&mut *self.world()?, key)
+    async fn update(&self, key: &ApiKey, audit: &[AuditDraft]) -> Result<(), RepoError> {
+        let mut w = self.world()?;
+        audit::check(&w, audit)?;
+        overwrite(&mut w, key)?;
+        audit::append(&mut w, audit);
+        Ok(())
     }
 
     async fn update_keeping_admin(
         &self,
         key: &ApiKey,
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<bool, RepoError> {
         // The world's lock makes the check and the write one step, as the adapter's lock does.
         let mut w = self.world()?;
@@ -84,7 +93,10 @@ impl ApiKeyRepository for MemoryStore {
         if !still_administered {
             return Ok(false);
         }
-        overwrite(&mut w, key).map(|()| true)
+        audit::check(&w, audit)?;
+        overwrite(&mut w, key)?;
+        audit::append(&mut w, audit);
+        Ok(true)
     }
 
     async fn record_use(&self, id: &str, at: DateTime<Utc>) -> Result<(), RepoError> {

@@ -19,6 +19,7 @@ pub(crate) fn check_change(w: &World, change: &SessionChange) -> Result<(), Repo
                 && stored.revision == change.expected_revision => {}
         _ => return Err(RepoError::Conflict("session changed".into())),
     }
+    crate::audit::check(w, &change.audit)?;
     match &change.run {
         None => Ok(()),
         Some(RunWrite::Start(run)) => match w.runs.get(&run.id) {
@@ -74,6 +75,7 @@ pub(crate) fn apply_change(w: &mut World, change: &SessionChange) {
             }
         }
     }
+    crate::audit::append(w, &change.audit);
 }
 
 pub(crate) fn append_events(w: &mut World, session: &Session, events: &[NewEvent]) {

@@ -13,6 +13,7 @@
 //! stores), [`PlainSandbox`] (sandbox check results for dry-runs and simulations).
 
 mod api_keys;
+mod audit;
 mod blobs;
 mod change;
 mod clock;

@@ -3,6 +3,7 @@
 
 use crate::state::{MemoryStore, World, page_of};
 use async_trait::async_trait;
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::org_user::{OrgUser, email_key};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_ports::RepoError;
@@ -23,12 +24,14 @@ fn matches(u: &OrgUser, f: &OrgUserFilter) -> bool {
 
 #[async_trait]
 impl OrgUserRepository for MemoryStore {
-    async fn insert(&self, user: &OrgUser) -> Result<(), RepoError> {
+    async fn insert(&self, user: &OrgUser, audit: &[AuditDraft]) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         if w.org_users.contains_key(&user.id) || email_taken(&w, user) {
             return Err(RepoError::Conflict("email taken".into()));
         }
         w.org_users.insert(user.id.clone(), user.clone());
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 
@@ -68,7 +71,11 @@ impl OrgUserRepository for MemoryStore {
         Ok(page_of(users, page))
     }
 
-    async fn update_keeping_admin(&self, user: &OrgUser) -> Result<bool, RepoError> {
+    async fn update_keeping_admin(
+        &self,
+        user: &OrgUser,
+        audit: &[AuditDraft],
+    ) -> Result<bool, RepoError> {
         let mut w = self.world()?;
         let Some(stored) = w
             .org_users
@@ -99,12 +106,14 @@ impl OrgUserRepository for MemoryStore {
         if admins(&w, None) > 0 && admins(&w, Some(user)) == 0 {
             return Ok(false);
         }
+        crate::audit::check(&w, audit)?;
         let mut written = user.clone();
         written.revision = user.revision.saturating_add(1);
         if let Some(s) = w.org_users.get_mut(&user.id) {
             written.created_at = s.created_at;
             *s = written;
         }
+        crate::audit::append(&mut w, audit);
         Ok(true)
     }
 }

@@ -3,12 +3,18 @@
 use crate::state::MemoryStore;
 use async_trait::async_trait;
 use verifa_domain::api_key::ApiKey;
+use verifa_domain::audit::AuditDraft;
 use verifa_ports::RepoError;
 use verifa_ports::organizations::{Organization, OrganizationRepository};
 
 #[async_trait]
 impl OrganizationRepository for MemoryStore {
-    async fn create_with_keys(&self, org: &Organization, keys: &[ApiKey]) -> Result<(), RepoError> {
+    async fn create_with_keys(
+        &self,
+        org: &Organization,
+        keys: &[ApiKey],
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let mut w = self.world()?;
         if w.organizations.contains_key(&org.id) {
             return Err(RepoError::Conflict(format!(
@@ -25,10 +31,12 @@ impl OrganizationRepository for MemoryStore {
                 return Err(RepoError::Conflict(format!("api key {} exists", k.id)));
             }
         }
+        crate::audit::check(&w, audit)?;
         w.organizations.insert(org.id.clone(), org.clone());
         for k in keys {
             w.api_keys.insert(k.id.clone(), k.clone());
         }
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 

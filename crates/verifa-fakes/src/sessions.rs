@@ -5,6 +5,7 @@ use crate::change::{append_events, apply_change, check_change};
 use crate::state::{MemoryStore, page_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::session::{Session, SessionStatus};
 use verifa_domain::tenancy::Tenant;
@@ -16,8 +17,14 @@ use verifa_ports::sessions::{
 
 #[async_trait]
 impl SessionStore for MemoryStore {
-    async fn insert(&self, session: &Session, events: &[NewEvent]) -> Result<(), RepoError> {
+    async fn insert(
+        &self,
+        session: &Session,
+        events: &[NewEvent],
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         if w.sessions.contains_key(&session.id) {
             return Err(RepoError::Conflict(format!(
                 "session {} exists",
@@ -26,6 +33,7 @@ impl SessionStore for MemoryStore {
         }
         w.sessions.insert(session.id.clone(), session.clone());
         append_events(&mut w, session, events);
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 

@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use verifa_domain::api_key::ApiKey;
+use verifa_domain::audit::AuditEvent;
+use verifa_domain::audit::chain::ChainHead;
 use verifa_domain::org_user::OrgUser;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::run::WorkflowRun;
@@ -61,6 +63,8 @@ pub(crate) struct World {
     pub endpoints: BTreeMap<String, EndpointRecord>,
     pub deliveries: BTreeMap<String, DeliveryRecord>,
     pub fan_out_cursor: i64,
+    pub audit_events: Vec<AuditEvent>,
+    pub audit_heads: BTreeMap<Tenant, ChainHead>,
 }
 
 impl World {

@@ -99,7 +99,7 @@ impl EndpointStore for MemoryStore {
 
     async fn delete_endpoint(&self, tenant: &Tenant, id: &str) -> Result<(), RepoError> {
         let mut w = self.world()?;
-        if !w.endpoints.get(id).is_some_and(|e| &e.tenant == tenant) {
+        if w.endpoints.get(id).is_none_or(|e| &e.tenant != tenant) {
             return Err(RepoError::NotFound);
         }
         w.endpoints.remove(id);

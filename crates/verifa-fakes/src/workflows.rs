@@ -141,7 +141,7 @@ impl WorkflowStore for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<(), RepoError> {
         let mut w = self.world()?;
-        if !w.workflows.get(id).is_some_and(|h| &h.tenant == tenant) {
+        if w.workflows.get(id).is_none_or(|h| &h.tenant != tenant) {
             return Err(RepoError::NotFound);
         }
         clear_default(&mut w.workflows, tenant);

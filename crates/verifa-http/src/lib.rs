@@ -44,6 +44,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::sessions::router())
         .merge(routes::workflows::router())
         .merge(routes::org_users::router())
+        .merge(routes::events::router())
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
         .routes(routes!(api_keys::get_api_key, api_keys::update_api_key))
         .routes(routes!(api_keys::expire_api_key))

@@ -4,18 +4,20 @@ use crate::RepoError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use verifa_domain::api_key::ApiKey;
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 
 /// Stores API keys. Every read except [`ApiKeyRepository::find_by_secret_hash`] is scoped to a
-/// tenant, so a key of one environment never sees another environment's keys.
+/// tenant, so a key of one environment never sees another environment's keys. Every write
+/// appends its `audit` drafts in the same transaction (see [`crate::audit`]).
 #[async_trait]
 pub trait ApiKeyRepository: Send + Sync {
     /// Inserts a new key.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] on a duplicate id or secret hash.
-    async fn insert(&self, key: &ApiKey) -> Result<(), RepoError>;
+    async fn insert(&self, key: &ApiKey, audit: &[AuditDraft]) -> Result<(), RepoError>;
 
     /// Finds the key whose secret hashes to `hash`, in any tenant (authentication).
     async fn find_by_secret_hash(&self, hash: &str) -> Result<Option<ApiKey>, RepoError>;
@@ -37,11 +39,11 @@ pub trait ApiKeyRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Conflict`] when the row moved on (re-read and retry); [`RepoError::NotFound`]
     /// when absent in the tenant.
-    async fn update(&self, key: &ApiKey) -> Result<(), RepoError>;
+    async fn update(&self, key: &ApiKey, audit: &[AuditDraft]) -> Result<(), RepoError>;
 
     /// Overwrites a key like [`update`](Self::update), unless afterwards no key of its tenant
     /// would still [administer keys](ApiKey::administers_keys) at `now`: then nothing is
-    /// written and the answer is `false`.
+    /// written (nor audited) and the answer is `false`.
     ///
     /// MUST be atomic against concurrent calls for the same tenant: two of them can never
     /// together leave the tenant without a key administrator.
@@ -52,6 +54,7 @@ pub trait ApiKeyRepository: Send + Sync {
         &self,
         key: &ApiKey,
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<bool, RepoError>;
 
     /// Records a successful authentication (coarse; callers throttle it).

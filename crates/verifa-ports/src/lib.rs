@@ -5,6 +5,7 @@
 //! without touching the domain or the use cases.
 
 pub mod api_keys;
+pub mod audit;
 pub mod checks;
 pub mod clock;
 pub mod duplicates;

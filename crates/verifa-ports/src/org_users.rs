@@ -2,6 +2,7 @@
 
 use crate::RepoError;
 use async_trait::async_trait;
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::org_user::{OrgRole, OrgUser};
 use verifa_domain::pagination::{Page, PageRequest};
 
@@ -17,7 +18,9 @@ pub struct OrgUserFilter {
 }
 
 /// Stores organization users. Users belong to an organization, not to an environment; every
-/// read except [`OrgUserRepository::find_by_email`] is scoped to one organization.
+/// read except [`OrgUserRepository::find_by_email`] is scoped to one organization. Every write
+/// appends its `audit` drafts in the same transaction (see [`crate::audit`]); a refused write
+/// appends nothing.
 #[async_trait]
 pub trait OrgUserRepository: Send + Sync {
     /// Inserts a new user.
@@ -28,7 +31,7 @@ pub trait OrgUserRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepoError::Conflict`] on a duplicate id or email.
-    async fn insert(&self, user: &OrgUser) -> Result<(), RepoError>;
+    async fn insert(&self, user: &OrgUser, audit: &[AuditDraft]) -> Result<(), RepoError>;
 
     /// Gets a user of the organization.
     ///
@@ -59,5 +62,9 @@ pub trait OrgUserRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Conflict`] when the row moved on (re-read and retry) or the email is taken;
     /// [`RepoError::NotFound`] when absent in the organization.
-    async fn update_keeping_admin(&self, user: &OrgUser) -> Result<bool, RepoError>;
+    async fn update_keeping_admin(
+        &self,
+        user: &OrgUser,
+        audit: &[AuditDraft],
+    ) -> Result<bool, RepoError>;
 }

@@ -4,6 +4,7 @@ use crate::RepoError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use verifa_domain::api_key::ApiKey;
+use verifa_domain::audit::AuditDraft;
 
 /// An organization.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +24,12 @@ pub trait OrganizationRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when the id exists; [`RepoError::Unavailable`] on store failure.
-    async fn create_with_keys(&self, org: &Organization, keys: &[ApiKey]) -> Result<(), RepoError>;
+    async fn create_with_keys(
+        &self,
+        org: &Organization,
+        keys: &[ApiKey],
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError>;
 
     /// Looks an organization up by id.
     ///

@@ -77,6 +77,7 @@ pub fn ports(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyho
         organizations: store.clone(),
         org_users: store.clone(),
         api_keys: store.clone(),
+        audit: store.clone(),
         idempotency: store.clone(),
         sessions: store.clone(),
         session_documents: store.clone(),

@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Create demo data (a demo organization with well-known keys).
     Seed,
     /// Import and inspect screening watchlists.
@@ -73,6 +78,20 @@ enum WatchlistsCommand {
     },
     /// List the loaded watchlists with their entry counts.
     Status,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every audit hash chain (or one organization's / environment's); exits 1 when
+    /// a chain is broken.
+    Verify {
+        /// Only this organization (`org_…`).
+        #[arg(long)]
+        org: Option<String>,
+        /// Only `live` or `sandbox`.
+        #[arg(long)]
+        environment: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -203,6 +222,9 @@ fn main() -> std::process::ExitCode {
                         password_stdin,
                     },
             } => commands::users::reset_password(&settings, &email, password_stdin).await,
+            Command::Audit {
+                command: AuditCommand::Verify { org, environment },
+            } => commands::audit::verify(&settings, org.as_deref(), environment.as_deref()).await,
             Command::Seed => commands::seed::run(&settings).await,
             Command::Watchlists {
                 command:

@@ -2,6 +2,8 @@
 //! lives in the repositories.
 
 pub mod api_keys;
+pub mod audit_chains;
+pub mod audit_events;
 pub mod duplicate_fingerprints;
 pub mod idempotency_keys;
 pub mod org_users;

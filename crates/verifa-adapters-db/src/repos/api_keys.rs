@@ -3,7 +3,8 @@
 use crate::Database;
 use crate::entities::api_keys as keys;
 use crate::error::{corrupt, map_db};
-use crate::repos::common::fenced;
+use crate::repos::audit;
+use crate::repos::common::{fenced, settle};
 use crate::repos::common::{fetch_page, in_tenant};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,6 +14,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use verifa_domain::api_key::{ApiKey, KeyType};
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::scopes::ScopeSet;
 use verifa_domain::tenancy::Tenant;
@@ -89,9 +91,14 @@ fn from_model(m: keys::Model) -> Result<ApiKey, RepoError> {
 
 #[async_trait]
 impl ApiKeyRepository for Database {
-    async fn insert(&self, key: &ApiKey) -> Result<(), RepoError> {
-        to_active(key).insert(&self.conn).await.map_err(map_db)?;
-        Ok(())
+    async fn insert(&self, key: &ApiKey, audit: &[AuditDraft]) -> Result<(), RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let outcome = async {
+            to_active(key).insert(&txn).await.map_err(map_db)?;
+            audit::append(&txn, audit).await
+        }
+        .await;
+        settle(txn, outcome).await
     }
 
     async fn find_by_secret_hash(&self, hash: &str) -> Result<Option<ApiKey>, RepoError> {
@@ -140,14 +147,21 @@ impl ApiKeyRepository for Database {
         })
     }
 
-    async fn update(&self, key: &ApiKey) -> Result<(), RepoError> {
-        write_fenced(&self.conn, key).await
+    async fn update(&self, key: &ApiKey, audit: &[AuditDraft]) -> Result<(), RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let outcome = async {
+            write_fenced(&txn, key).await?;
+            audit::append(&txn, audit).await
+        }
+        .await;
+        settle(txn, outcome).await
     }
 
     async fn update_keeping_admin(
         &self,
         key: &ApiKey,
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<bool, RepoError> {
         let txn = self.conn.begin().await.map_err(map_db)?;
         let outcome = async {
@@ -175,7 +189,11 @@ impl ApiKeyRepository for Database {
                 .into_iter()
                 .map(from_model)
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(keys.iter().any(|k| k.administers_keys(now)))
+            let administered = keys.iter().any(|k| k.administers_keys(now));
+            if administered {
+                audit::append(&txn, audit).await?;
+            }
+            Ok(administered)
         }
         .await;
         match outcome {

@@ -1,6 +1,7 @@
 //! Implementations of the repository ports on [`crate::Database`].
 
 mod api_keys;
+pub(crate) mod audit;
 mod common;
 mod duplicates;
 mod health;

@@ -11,6 +11,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::org_user::{OrgRole, OrgUser, email_key};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_ports::RepoError;
@@ -53,9 +54,14 @@ fn from_model(m: users::Model) -> Result<OrgUser, RepoError> {
 
 #[async_trait]
 impl OrgUserRepository for Database {
-    async fn insert(&self, user: &OrgUser) -> Result<(), RepoError> {
-        to_active(user).insert(&self.conn).await.map_err(map_db)?;
-        Ok(())
+    async fn insert(&self, user: &OrgUser, audit: &[AuditDraft]) -> Result<(), RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let outcome = async {
+            to_active(user).insert(&txn).await.map_err(map_db)?;
+            crate::repos::audit::append(&txn, audit).await
+        }
+        .await;
+        settle(txn, outcome).await
     }
 
     async fn get(&self, org_id: &str, id: &str) -> Result<OrgUser, RepoError> {
@@ -117,7 +123,11 @@ impl OrgUserRepository for Database {
         })
     }
 
-    async fn update_keeping_admin(&self, user: &OrgUser) -> Result<bool, RepoError> {
+    async fn update_keeping_admin(
+        &self,
+        user: &OrgUser,
+        audit: &[AuditDraft],
+    ) -> Result<bool, RepoError> {
         // The row as it was at the revision the caller read: if the fenced write below succeeds,
         // this is what it replaced.
         let before = users::Entity::find()
@@ -159,7 +169,11 @@ impl OrgUserRepository for Database {
                 .map_err(map_db)?;
             // Only this row changed: with no admin afterwards, there was one before exactly
             // when this row was it.
-            Ok(!admins_after.is_empty() || !was_admin)
+            let allowed = !admins_after.is_empty() || !was_admin;
+            if allowed {
+                crate::repos::audit::append(&txn, audit).await?;
+            }
+            Ok(allowed)
         }
         .await;
         match outcome {

@@ -7,12 +7,18 @@ use crate::repos::api_keys::to_active;
 use async_trait::async_trait;
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set, TransactionTrait};
 use verifa_domain::api_key::ApiKey;
+use verifa_domain::audit::AuditDraft;
 use verifa_ports::RepoError;
 use verifa_ports::organizations::{Organization, OrganizationRepository};
 
 #[async_trait]
 impl OrganizationRepository for Database {
-    async fn create_with_keys(&self, org: &Organization, keys: &[ApiKey]) -> Result<(), RepoError> {
+    async fn create_with_keys(
+        &self,
+        org: &Organization,
+        keys: &[ApiKey],
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let txn = self.conn.begin().await.map_err(map_db)?;
         orgs::ActiveModel {
             id: Set(org.id.clone()),
@@ -25,6 +31,7 @@ impl OrganizationRepository for Database {
         for key in keys {
             to_active(key).insert(&txn).await.map_err(map_db)?;
         }
+        crate::repos::audit::append(&txn, audit).await?;
         txn.commit().await.map_err(map_db)
     }
 

@@ -44,7 +44,10 @@ impl ApiKeyService {
                 tracing::warn!(error = %e, key_id = %key.id, "could not record key use");
             }
         }
-        Ok(Caller { key })
+        Ok(Caller {
+            key,
+            request: verifa_domain::audit::RequestMeta::default(),
+        })
     }
 }
 

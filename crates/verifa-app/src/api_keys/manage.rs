@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use verifa_domain::api_key::{
     self, ApiKey, KeyType, MAX_LABEL_LEN, MAX_NOTE_LEN, SECRET_RANDOM_LEN,
 };
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::scopes::ScopeSet;
 use verifa_domain::scopes::{KEY_ADMIN_SCOPE, PUBLISHABLE_SCOPES};
 use verifa_domain::tenancy::Environment;
@@ -81,7 +82,10 @@ impl ApiKeyService {
         key.allowed_ips = allowed_ips;
         key.default_key_inflection = inflection.unwrap_or_else(|| "snake".into());
         key.expires_at = input.expires_at;
-        self.repo.insert(&key).await?;
+        let audit = caller
+            .audit("api_key.created", "api_key", &key.id, now)
+            .with_changes(super::CREATED_FIELDS);
+        self.repo.insert(&key, &[audit]).await?;
         Ok(IssuedKey { key, secret })
     }
 
@@ -129,8 +133,12 @@ impl ApiKeyService {
                 let before = key.clone();
                 let now = self.clock.now();
                 self.apply_changes(caller, &mut key, changes.clone(), now)?;
+                let changed = changed_fields(&before, &key);
                 key.updated_at = now;
-                self.write_keeping_admin(&before, key, now).await
+                let audit = caller
+                    .audit("api_key.updated", "api_key", &key.id, now)
+                    .with_changes(changed);
+                self.write_keeping_admin(&before, key, now, audit).await
             }
             .await
         )
@@ -195,15 +203,17 @@ impl ApiKeyService {
         before: &ApiKey,
         mut key: ApiKey,
         now: DateTime<Utc>,
+        audit: AuditDraft,
     ) -> Result<Attempt<ApiKey>, AppError> {
+        let audit = [audit];
         let outcome = if before.administers_keys(now) && !key.administers_keys(now) {
-            match self.repo.update_keeping_admin(&key, now).await {
+            match self.repo.update_keeping_admin(&key, now, &audit).await {
                 Ok(true) => Ok(()),
                 Ok(false) => return Err(last_admin(&key)),
                 Err(e) => Err(e),
             }
         } else {
-            self.repo.update(&key).await
+            self.repo.update(&key, &audit).await
         };
         key.revision += 1;
         written(outcome, key)
@@ -226,7 +236,10 @@ impl ApiKeyService {
                 key.is_active = false;
                 key.expires_at = Some(now);
                 key.updated_at = now;
-                self.write_keeping_admin(&before, key, now).await
+                let audit = caller
+                    .audit("api_key.expired", "api_key", &key.id, now)
+                    .with_changes(["is_active", "expires_at"]);
+                self.write_keeping_admin(&before, key, now, audit).await
             }
             .await
         )
@@ -262,7 +275,11 @@ impl ApiKeyService {
         key.allowed_ips = source.allowed_ips.clone();
         key.api_version = source.api_version.clone();
         key.default_key_inflection = source.default_key_inflection.clone();
-        self.repo.insert(&key).await?;
+        let audit = caller
+            .audit("api_key.cloned", "api_key", &key.id, now)
+            .with_changes(super::CREATED_FIELDS)
+            .with_metadata("source_id", source.id.as_str());
+        self.repo.insert(&key, &[audit]).await?;
         Ok(IssuedKey { key, secret })
     }
 }
@@ -321,4 +338,23 @@ fn last_admin(key: &ApiKey) -> AppError {
          environment; create another key with '{KEY_ADMIN_SCOPE}' first.",
         key.id
     ))
+}
+
+/// The names of the fields a PATCH changed (never their values: the audit trail keeps names).
+fn changed_fields(before: &ApiKey, after: &ApiKey) -> Vec<&'static str> {
+    [
+        ("label", before.label != after.label),
+        ("note", before.note != after.note),
+        ("scopes", before.scopes != after.scopes),
+        ("api_version", before.api_version != after.api_version),
+        ("allowed_ips", before.allowed_ips != after.allowed_ips),
+        ("expires_at", before.expires_at != after.expires_at),
+        (
+            "default_key_inflection",
+            before.default_key_inflection != after.default_key_inflection,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
 }

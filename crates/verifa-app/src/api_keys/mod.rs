@@ -26,6 +26,9 @@ use verifa_ports::clock::Clock;
 /// How often `last_used_at` is written at most; a write per request would double the load.
 const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
 
+/// The fields an `api_key.created` event names.
+pub(crate) const CREATED_FIELDS: [&str; 4] = ["type", "scopes", "label", "expires_at"];
+
 /// Response key casings a key may default to.
 pub const INFLECTIONS: &[&str] = &["snake", "camel", "kebab"];
 
@@ -34,6 +37,8 @@ pub const INFLECTIONS: &[&str] = &["snake", "camel", "kebab"];
 pub struct Caller {
     /// The key that authenticated the request.
     pub key: ApiKey,
+    /// Where the request came from, for the audit trail (set by the HTTP edge).
+    pub request: verifa_domain::audit::RequestMeta,
 }
 
 impl Caller {
@@ -200,6 +205,7 @@ impl ApiKeyService {
             KeyType::Secret,
             &random_base62(SECRET_RANDOM_LEN),
         );
+        let now = self.clock.now();
         let key = self.key_record(
             org_id,
             environment,
@@ -207,9 +213,9 @@ impl ApiKeyService {
             &secret,
             scopes,
             label,
-            self.clock.now(),
+            now,
         );
-        self.repo.insert(&key).await?;
+        self.repo.insert(&key, &[created_by_system(&key)]).await?;
         Ok(IssuedKey { key, secret })
     }
 
@@ -327,4 +333,16 @@ pub(super) fn check_inflection(
 /// Maps a repository error on a key lookup for callers outside this module.
 pub fn key_not_found(e: RepoError) -> AppError {
     AppError::from_repo("API key")(e)
+}
+
+/// The `api_key.created` event of a key made by the system (bootstrap, seed, operator command).
+pub fn created_by_system(key: &ApiKey) -> verifa_domain::audit::AuditDraft {
+    crate::audit::system_audit(
+        Tenant::new(key.org_id.clone(), key.environment),
+        "api_key.created",
+        "api_key",
+        &key.id,
+        key.created_at,
+    )
+    .with_changes(CREATED_FIELDS)
 }

@@ -1,8 +1,9 @@
 //! Session documents: uploads are sniffed by their magic bytes, encrypted before they reach
 //! document storage, and recorded with the session change they cause (`pending` → `capturing`).
 
-use super::{SessionService, change, illegal};
+use super::{SessionService, change_by, illegal};
 use crate::api_keys::Caller;
+use crate::audit::By;
 use crate::error::{AppError, FieldError};
 use crate::ids::new_id;
 use crate::retry::{Attempt, retrying};
@@ -106,7 +107,17 @@ impl SessionService {
                 let current = self.session(&tenant, id).await?;
                 let t = session::transition(&current, Action::UploadDocument, self.clock.now())
                     .map_err(illegal)?;
-                match self.documents.put_document(&document, &change(t)).await {
+                let mut planned = change_by(t, &Action::UploadDocument, By::Caller(caller));
+                for draft in &mut planned.audit {
+                    draft
+                        .metadata
+                        .insert("document_id".into(), document.id.as_str().into());
+                    draft.metadata.insert(
+                        "document_type".into(),
+                        document.document_type.as_str().into(),
+                    );
+                }
+                match self.documents.put_document(&document, &planned).await {
                     Ok(replaced) => Ok(Attempt::Done(replaced)),
                     Err(RepoError::Conflict(_)) => Ok(Attempt::Again),
                     Err(e) => Err(e.into()),

@@ -1,8 +1,9 @@
 //! A session's life outside its run: create, list, read, update, submit, expire.
 
 use super::mutate;
-use super::{SessionService, SessionView, change, fields_context, illegal};
+use super::{SessionService, SessionView, change_by, fields_context, illegal};
 use crate::api_keys::Caller;
+use crate::audit::By;
 use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
 use chrono::{DateTime, Utc};
@@ -158,7 +159,13 @@ impl SessionService {
             id: new_id("evt"),
             event: SessionEvent::Created,
         };
-        self.sessions.insert(&session, &[created]).await?;
+        let mut audit = caller
+            .audit("session.created", "session", &session.id, now)
+            .with_changes(created_fields(&session));
+        if let Some(workflow_id) = &session.workflow_id {
+            audit = audit.with_metadata("workflow_id", workflow_id.as_str());
+        }
+        self.sessions.insert(&session, &[created], &[audit]).await?;
         Ok(self.view(session, Some(&token)))
     }
 
@@ -204,7 +211,7 @@ impl SessionService {
                 external_ref: external_ref.clone(),
                 metadata: metadata.clone(),
             };
-            let t = session::transition(&current, action, now).map_err(illegal)?;
+            let t = session::transition(&current, action.clone(), now).map_err(illegal)?;
             let problems: Vec<FieldError> = session::check_metadata(&t.session.metadata)
                 .into_iter()
                 .map(|(field, message)| FieldError::new(field, message))
@@ -212,7 +219,7 @@ impl SessionService {
             if !problems.is_empty() {
                 return Err(AppError::Validation(problems));
             }
-            Ok(change(t))
+            Ok(change_by(t, &action, By::Caller(caller)))
         }
         .await)
     }
@@ -228,9 +235,10 @@ impl SessionService {
             if current.tenant.environment.is_sandbox() {
                 let t =
                     session::transition(&current, Action::SubmitToSandbox, now).map_err(illegal)?;
-                Ok(change(t))
+                Ok(change_by(t, &Action::SubmitToSandbox, By::Caller(caller)))
             } else {
-                self.start_run_change(&current, None, now).await
+                self.start_run_change(&current, None, now, By::Caller(caller))
+                    .await
             }
         }
         .await)
@@ -283,9 +291,8 @@ impl SessionService {
             let action = Action::Expire {
                 reason: ExpireReason::Requested,
             };
-            Ok(change(
-                session::transition(&current, action, now).map_err(illegal)?,
-            ))
+            let t = session::transition(&current, action.clone(), now).map_err(illegal)?;
+            Ok(change_by(t, &action, By::Caller(caller)))
         }
         .await)
     }
@@ -298,10 +305,11 @@ impl SessionService {
             let action = Action::Expire {
                 reason: ExpireReason::CaptureTokenExpired,
             };
-            let Ok(t) = session::transition(&current, action, now) else {
+            let Ok(t) = session::transition(&current, action.clone(), now) else {
                 continue;
             };
-            match self.sessions.apply(&change(t)).await {
+            let planned = change_by(t, &action, By::System);
+            match self.sessions.apply(&planned).await {
                 Ok(()) => expired += 1,
                 Err(RepoError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
@@ -314,4 +322,20 @@ impl SessionService {
 /// The associated data binding a sealed result to its session.
 pub(crate) fn result_context(session_id: &str) -> String {
     format!("result:{session_id}")
+}
+
+/// The fields a new session was created with (names only), for its `session.created` event.
+fn created_fields(session: &Session) -> Vec<&'static str> {
+    let mut fields = vec!["status"];
+    for (name, set) in [
+        ("workflow_id", session.workflow_id.is_some()),
+        ("external_ref", session.external_ref.is_some()),
+        ("metadata", !session.metadata.is_empty()),
+        ("redirect_url", session.redirect_url.is_some()),
+    ] {
+        if set {
+            fields.push(name);
+        }
+    }
+    fields
 }

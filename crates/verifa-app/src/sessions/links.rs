@@ -2,13 +2,13 @@
 //! itself is returned once inside the capture URL.
 
 use super::mutate;
-use super::{SessionService, SessionView, change, illegal, token_hash};
+use super::{SessionService, SessionView, change_by, illegal, token_hash};
 use crate::api_keys::Caller;
+use crate::audit::By;
 use crate::error::AppError;
 use crate::secrets::random_base62;
 use chrono::{DateTime, Duration, Utc};
 use verifa_domain::session::{self, Action, CaptureToken};
-use verifa_domain::tenancy::Tenant;
 
 /// Longest one-time link lifetime, in minutes (7 days).
 pub const MAX_LINK_MINUTES: i64 = 10_080;
@@ -32,7 +32,7 @@ impl SessionService {
     pub async fn resume(&self, caller: &Caller, id: &str) -> Result<SessionView, AppError> {
         let now = self.clock.now();
         let (token, kept) = self.new_capture_token(now, self.settings.capture_ttl);
-        self.issue(&caller.tenant(), id, Action::Resume { token: kept }, &token)
+        self.issue(caller, id, Action::Resume { token: kept }, &token)
             .await
     }
 
@@ -66,27 +66,22 @@ impl SessionService {
             }
         };
         let (token, kept) = self.new_capture_token(now, ttl);
-        self.issue(
-            &current.tenant,
-            id,
-            Action::GenerateLink { token: kept },
-            &token,
-        )
-        .await
+        self.issue(caller, id, Action::GenerateLink { token: kept }, &token)
+            .await
     }
 
     /// Commits a new token (`action` carries its hash) and shows the session with its link.
     async fn issue(
         &self,
-        tenant: &Tenant,
+        caller: &Caller,
         id: &str,
         action: Action,
         token: &str,
     ) -> Result<SessionView, AppError> {
-        let session = mutate!(self, tenant, id, |current| async {
+        let session = mutate!(self, &caller.tenant(), id, |current| async {
             let t =
                 session::transition(&current, action.clone(), self.clock.now()).map_err(illegal)?;
-            Ok(change(t))
+            Ok(change_by(t, &action, By::Caller(caller)))
         }
         .await)?;
         let url = self.capture_url(token);

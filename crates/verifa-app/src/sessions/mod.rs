@@ -24,6 +24,7 @@ pub use lifecycle::{MAX_CHECK_NAME_LEN, MAX_CHECKS, MAX_REDIRECT_URL_LEN, NewSes
 pub use links::MAX_LINK_MINUTES;
 pub use results::ResultView;
 
+use crate::audit::By;
 use crate::crypto::Cipher;
 use crate::error::AppError;
 use crate::ids::new_id;
@@ -33,7 +34,7 @@ use chrono::Duration;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use verifa_domain::session::{IllegalTransition, Session, Transition};
+use verifa_domain::session::{Action, IllegalTransition, Session, Transition};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::clock::Clock;
 use verifa_ports::runs::RunStore;
@@ -163,6 +164,21 @@ pub(crate) fn planned(plan: Result<SessionChange, AppError>) -> Result<SessionCh
 /// The change a transition describes, its events named with fresh `evt_…` ids.
 pub(crate) fn change(t: Transition) -> SessionChange {
     SessionChange::from_transition(t, || new_id("evt"))
+}
+
+/// The change a transition describes, recording in the audit trail that `by` took `action`.
+pub(crate) fn change_by(t: Transition, action: &Action, by: By<'_>) -> SessionChange {
+    let tenant = t.session.tenant.clone();
+    let id = t.session.id.clone();
+    let at = t.session.updated_at;
+    let planned = change(t);
+    match action.audit_entry() {
+        Some((name, fields)) => planned.with_audit(
+            by.audit(tenant, name, "session", &id, at)
+                .with_changes(fields),
+        ),
+        None => planned,
+    }
 }
 
 fn illegal(e: IllegalTransition) -> AppError {

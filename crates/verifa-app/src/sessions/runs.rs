@@ -3,8 +3,9 @@
 //! run itself is driven by the [`RunWorker`](crate::runs::RunWorker).
 
 use super::mutate;
-use super::{SessionService, change, illegal};
+use super::{SessionService, change_by, illegal};
 use crate::api_keys::Caller;
+use crate::audit::By;
 use crate::error::AppError;
 use crate::ids::{new_id, prefix};
 use chrono::{DateTime, Utc};
@@ -52,6 +53,7 @@ impl SessionService {
         current: &Session,
         workflow_id: Option<String>,
         now: DateTime<Utc>,
+        by: By<'_>,
     ) -> Result<SessionChange, AppError> {
         let chosen = match workflow_id.or_else(|| current.workflow_id.clone()) {
             Some(w) => Some(w),
@@ -76,8 +78,8 @@ impl SessionService {
         } else {
             Action::Rerun { workflow_id }
         };
-        let t = session::transition(current, action, now).map_err(illegal)?;
-        Ok(change(t)
+        let t = session::transition(current, action.clone(), now).map_err(illegal)?;
+        Ok(change_by(t, &action, by)
             .clearing_result()
             .with_run(RunWrite::Start(Box::new(run))))
     }
@@ -116,8 +118,13 @@ impl SessionService {
             None => None,
         };
         mutate!(self, &current.tenant, id, |current| async {
-            self.start_run_change(&current, chosen.clone(), self.clock.now())
-                .await
+            self.start_run_change(
+                &current,
+                chosen.clone(),
+                self.clock.now(),
+                By::Caller(caller),
+            )
+            .await
         }
         .await)
     }
@@ -161,7 +168,7 @@ impl SessionService {
                 .filter(|m| !m.is_null())
                 .unwrap_or_else(|| json!({})),
         };
-        self.queue_run_event(&current.tenant, id, Action::ExternalDecision, event, paused)
+        self.queue_run_event(caller, id, Action::ExternalDecision, event, paused)
             .await
     }
 
@@ -229,7 +236,7 @@ impl SessionService {
             node_id: target.clone(),
         };
         let session = self
-            .queue_run_event(&current.tenant, id, Action::ResumeRun, event, resumable)
+            .queue_run_event(caller, id, Action::ResumeRun, event, resumable)
             .await?;
         Ok((session, target))
     }
@@ -239,13 +246,13 @@ impl SessionService {
     /// won, and `still` must hold for the fresh run (two decisions racing: one lands).
     async fn queue_run_event(
         &self,
-        tenant: &Tenant,
+        caller: &Caller,
         id: &str,
         action: Action,
         event: Event,
         still: fn(&WorkflowRun) -> Result<(), AppError>,
     ) -> Result<Session, AppError> {
-        mutate!(self, tenant, id, |current| async {
+        mutate!(self, &caller.tenant(), id, |current| async {
             let mut run = self
                 .runs
                 .run_for_session(&current.tenant, &current.id)
@@ -257,7 +264,7 @@ impl SessionService {
             let expected_revision = run.revision;
             run.queue(event.clone(), now);
             run.revision += 1;
-            let mut change = change(t).with_run(RunWrite::Update {
+            let mut change = change_by(t, &action, By::Caller(caller)).with_run(RunWrite::Update {
                 run: Box::new(run),
                 expected_revision,
             });

@@ -6,8 +6,9 @@
 //! (`document_ocr`, `face_match`, `age_verification`) are simulated and no run is recorded.
 
 use super::lifecycle::result_context;
-use super::{SessionService, change, illegal, mutate};
+use super::{SessionService, change_by, illegal, mutate};
 use crate::api_keys::Caller;
+use crate::audit::By;
 use crate::error::AppError;
 use crate::ids::{new_id, prefix};
 use crate::runs::sandbox_extracted_data;
@@ -88,7 +89,8 @@ impl SessionService {
                 created_at: now,
                 updated_at: now,
             };
-            let planned = change(t).with_result(result);
+            let planned =
+                change_by(t, &Action::Simulate { outcome }, By::Caller(caller)).with_result(result);
             Ok(match run {
                 Some(run) => planned.with_run(RunWrite::Start(Box::new(run))),
                 None => planned,

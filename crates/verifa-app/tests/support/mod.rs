@@ -75,6 +75,7 @@ impl World {
             organizations: store.clone(),
             org_users: store.clone(),
             api_keys: store.clone(),
+            audit: store.clone(),
             idempotency: store.clone(),
             sessions: store.clone(),
             session_documents: store.clone(),
@@ -94,17 +95,11 @@ impl World {
         };
         let services = Services::new(&ports, settings());
         let mut org = services.organizations.create("Acme").await.unwrap();
-        let sandbox = Caller {
-            key: org.keys.pop().unwrap().key,
-        };
-        let live = Caller {
-            key: org.keys.pop().unwrap().key,
-        };
+        let sandbox = Caller::new(org.keys.pop().unwrap().key);
+        let live = Caller::new(org.keys.pop().unwrap().key);
         let mut other = services.organizations.create("Other").await.unwrap();
         other.keys.pop();
-        let stranger = Caller {
-            key: other.keys.pop().unwrap().key,
-        };
+        let stranger = Caller::new(other.keys.pop().unwrap().key);
         Self {
             store,
             blobs,

@@ -78,6 +78,42 @@ pub enum Action {
 }
 
 impl Action {
+    /// What the audit trail records of this action when a caller takes it: the action's name
+    /// and the session fields it changes. `None` for the run's own progress (paused, completed,
+    /// failed), which the run's trace records instead.
+    pub fn audit_entry(&self) -> Option<(&'static str, Vec<&'static str>)> {
+        let entry = match self {
+            Action::UploadDocument => ("session.document_uploaded", vec!["documents", "status"]),
+            Action::SubmitToSandbox | Action::SubmitAndRun { .. } => {
+                ("session.submitted", vec!["status"])
+            }
+            Action::Rerun { .. } => ("session.reprocessed", vec!["status", "workflow_id"]),
+            Action::Expire { .. } => ("session.expired", vec!["status"]),
+            Action::Resume { .. } => ("session.resumed", vec!["status", "capture_token"]),
+            Action::GenerateLink { .. } => ("session.link_generated", vec!["capture_token"]),
+            Action::Simulate { .. } => ("session.simulated", vec!["status", "result"]),
+            Action::ExternalDecision => ("session.external_decision", vec!["status"]),
+            Action::ResumeRun => ("session.workflow_resumed", vec!["status"]),
+            Action::Update {
+                external_ref,
+                metadata,
+            } => {
+                let mut changed = Vec::new();
+                if external_ref.is_some() {
+                    changed.push("external_ref");
+                }
+                if metadata.is_some() {
+                    changed.push("metadata");
+                }
+                ("session.updated", changed)
+            }
+            Action::RunPaused { .. } | Action::RunCompleted { .. } | Action::RunFailed => {
+                return None;
+            }
+        };
+        Some(entry)
+    }
+
     fn verb(&self) -> &'static str {
         match self {
             Action::UploadDocument => "upload documents to",

@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
 use verifa_app::api_keys::{AuthFailure, AuthOutcome};
+use verifa_domain::audit::RequestMeta;
 
 /// Header carrying the key.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -68,8 +69,16 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         .authenticate(secret.as_deref(), ip)
         .await
     {
-        Ok(caller) => {
+        Ok(mut caller) => {
             tracing::Span::current().record("key_id", caller.key.id.as_str());
+            // What the audit trail records of the request (the path without its query, which
+            // can carry search terms).
+            caller.request = RequestMeta {
+                ip_address: ip.map(|ip| ip.to_string()),
+                method: Some(req.method().as_str().to_owned()),
+                path: Some(req.uri().path().to_owned()),
+                request_id: crate::error::current_request_id(),
+            };
             req.extensions_mut().insert(caller);
             next.run(req).await
         }

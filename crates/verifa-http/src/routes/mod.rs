@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod docs;
+pub mod events;
 pub mod health;
 pub mod org_users;
 pub mod pagination;

@@ -70,6 +70,7 @@ impl App {
             organizations: store.clone(),
             org_users: store.clone(),
             api_keys: store.clone(),
+            audit: store.clone(),
             idempotency: store.clone(),
             sessions: store.clone(),
             session_documents: store.clone(),

@@ -16,6 +16,7 @@ pub use store::SessionStore;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::documents::DocumentType;
 use verifa_domain::run::WorkflowRun;
 use verifa_domain::session::{Session, SessionEvent, SessionStatus, Transition, Verdict};
@@ -136,6 +137,8 @@ pub struct SessionChange {
     pub result: ResultWrite,
     /// A run to write.
     pub run: Option<RunWrite>,
+    /// Audit events recording who made the change, appended in the same transaction.
+    pub audit: Vec<AuditDraft>,
 }
 
 impl SessionChange {
@@ -158,7 +161,14 @@ impl SessionChange {
             session,
             result: ResultWrite::Keep,
             run: None,
+            audit: Vec::new(),
         }
+    }
+
+    /// The same change, also recording `draft` in the audit trail.
+    pub fn with_audit(mut self, draft: AuditDraft) -> Self {
+        self.audit.push(draft);
+        self
     }
 
     /// The same change, also writing `result`.

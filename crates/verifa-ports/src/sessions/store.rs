@@ -4,6 +4,7 @@ use super::{NewEvent, ResultRecord, SessionChange, SessionFilter};
 use crate::RepoError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::session::Session;
 use verifa_domain::tenancy::Tenant;
@@ -12,11 +13,16 @@ use verifa_domain::tenancy::Tenant;
 /// environment MUST be reported as [`RepoError::NotFound`], never returned.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Inserts a new session with its events, atomically.
+    /// Inserts a new session with its events and audit drafts, atomically.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when the id exists; [`RepoError::Unavailable`] when the store fails.
-    async fn insert(&self, session: &Session, events: &[NewEvent]) -> Result<(), RepoError>;
+    async fn insert(
+        &self,
+        session: &Session,
+        events: &[NewEvent],
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError>;
 
     /// Gets a session of the tenant.
     ///

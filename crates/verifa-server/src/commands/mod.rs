@@ -1,6 +1,7 @@
 //! The subcommands of `verifa`: `serve` (default) and the operator commands that work on the
-//! configured database (`migrate`, `orgs`, `keys`, `users`, `seed`).
+//! configured database (`migrate`, `orgs`, `keys`, `users`, `audit`, `seed`).
 
+pub mod audit;
 pub mod keys;
 pub mod migrate;
 pub mod orgs;

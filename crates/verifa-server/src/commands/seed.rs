@@ -5,7 +5,7 @@
 use crate::commands::print_keys;
 use crate::compose::{build_application, connect};
 use crate::settings::{RunEnvironment, Settings};
-use verifa_app::api_keys::IssuedKey;
+use verifa_app::api_keys::{IssuedKey, created_by_system};
 use verifa_domain::tenancy::Environment;
 use verifa_ports::RepoError;
 use verifa_ports::api_keys::ApiKeyRepository;
@@ -52,8 +52,8 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
             for (env, secret, label) in wanted {
                 let hash = verifa_domain::api_key::hash_secret(secret);
                 if db.find_by_secret_hash(&hash).await?.is_none() {
-                    db.insert(&keys.admin_key_for_secret(DEMO_ORG_ID, env, secret, label))
-                        .await?;
+                    let key = keys.admin_key_for_secret(DEMO_ORG_ID, env, secret, label);
+                    db.insert(&key, &[created_by_system(&key)]).await?;
                 }
             }
         }
@@ -69,7 +69,8 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
                     keys.admin_key_for_secret(DEMO_ORG_ID, *env, secret, label)
                 })
                 .collect();
-            db.create_with_keys(&org, &records).await?;
+            let audit: Vec<_> = records.iter().map(created_by_system).collect();
+            db.create_with_keys(&org, &records, &audit).await?;
         }
         Err(e) => return Err(e.into()),
     }

@@ -5,6 +5,7 @@ mod api_keys;
 mod checks_db;
 mod concurrency;
 mod conventions;
+mod events;
 mod harness;
 mod idempotency;
 mod operations;

@@ -13,7 +13,7 @@ pub async fn secret_hash_lookup_crosses_tenants(stores: Stores) {
     let a = api_key(&live, "key_a", &"a1".repeat(32), t0());
     let b = api_key(&other_sandbox, "key_b", &"b2".repeat(32), t0());
     for k in [&a, &b] {
-        stores.api_keys.insert(k).await.unwrap();
+        stores.api_keys.insert(k, &[]).await.unwrap();
     }
 
     assert_eq!(
@@ -50,7 +50,7 @@ pub async fn api_key_reads_are_tenant_scoped(stores: Stores) {
     let newer = api_key(&live, "key_newer", &"e5".repeat(32), at(1));
     let sandboxed = api_key(&sandbox, "key_sandbox", &"f6".repeat(32), at(2));
     for k in [&older, &newer, &sandboxed] {
-        stores.api_keys.insert(k).await.unwrap();
+        stores.api_keys.insert(k, &[]).await.unwrap();
     }
 
     assert_eq!(
@@ -78,16 +78,16 @@ pub async fn api_key_reads_are_tenant_scoped(stores: Stores) {
 pub async fn duplicate_secret_hash_is_a_conflict(stores: Stores) {
     let (live, sandbox) = organization(&stores, "org_key_dup").await;
     let original = api_key(&live, "key_original", &"a7".repeat(32), t0());
-    stores.api_keys.insert(&original).await.unwrap();
+    stores.api_keys.insert(&original, &[]).await.unwrap();
 
     let same_hash = api_key(&sandbox, "key_copy", &original.secret_hash, at(1));
-    let refused = stores.api_keys.insert(&same_hash).await;
+    let refused = stores.api_keys.insert(&same_hash, &[]).await;
     assert!(
         matches!(refused, Err(RepoError::Conflict(_))),
         "{refused:?}"
     );
     let same_id = api_key(&live, "key_original", &"b8".repeat(32), at(1));
-    let refused = stores.api_keys.insert(&same_id).await;
+    let refused = stores.api_keys.insert(&same_id, &[]).await;
     assert!(
         matches!(refused, Err(RepoError::Conflict(_))),
         "{refused:?}"

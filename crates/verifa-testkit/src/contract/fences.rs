@@ -145,7 +145,7 @@ pub async fn api_key_update_is_fenced_on_the_revision(stores: Stores) {
     let (live, _) = organization(&stores, "org_fence_key").await;
     stores
         .api_keys
-        .insert(&api_key(&live, "key_fence", &"a7".repeat(32), t0()))
+        .insert(&api_key(&live, "key_fence", &"a7".repeat(32), t0()), &[])
         .await
         .unwrap();
     let read = stores.api_keys.get(&live, "key_fence").await.unwrap();
@@ -154,8 +154,8 @@ pub async fn api_key_update_is_fenced_on_the_revision(stores: Stores) {
     let mut second = read.clone();
     second.note = Some("second".into());
 
-    stores.api_keys.update(&first).await.expect("first");
-    let late = stores.api_keys.update(&second).await;
+    stores.api_keys.update(&first, &[]).await.expect("first");
+    let late = stores.api_keys.update(&second, &[]).await;
 
     assert!(is_conflict(&late), "{late:?}");
     let stored = stores.api_keys.get(&live, "key_fence").await.unwrap();
@@ -176,7 +176,7 @@ pub async fn last_key_administrator_survives_a_race(stores: Stores) {
     let a = admin("key_admin_a", &"b8".repeat(32));
     let b = admin("key_admin_b", &"c9".repeat(32));
     for k in [&a, &b] {
-        stores.api_keys.insert(k).await.unwrap();
+        stores.api_keys.insert(k, &[]).await.unwrap();
     }
     let strip = |mut k: verifa_domain::api_key::ApiKey| {
         k.scopes = ScopeSet::defaults();
@@ -189,7 +189,7 @@ pub async fn last_key_administrator_survives_a_race(stores: Stores) {
 
     let racers = [strip(a.clone()), strip(b.clone())].map(|key| {
         let keys = stores.api_keys.clone();
-        tokio::spawn(async move { keys.update_keeping_admin(&key, at(1)).await })
+        tokio::spawn(async move { keys.update_keeping_admin(&key, at(1), &[]).await })
     });
 
     let mut written = Vec::new();
@@ -210,7 +210,7 @@ pub async fn last_key_administrator_survives_a_race(stores: Stores) {
         .unwrap();
     let refused = stores
         .api_keys
-        .update_keeping_admin(&strip(survivor.clone()), at(1))
+        .update_keeping_admin(&strip(survivor.clone()), at(1), &[])
         .await
         .unwrap();
     assert!(!refused);

@@ -55,6 +55,7 @@ pub async fn organization(stores: &Stores, org_id: &str) -> (Tenant, Tenant) {
                 created_at: t0(),
             },
             &[],
+            &[],
         )
         .await
         .expect("create organization");
@@ -101,7 +102,7 @@ pub fn session(
 pub async fn insert_session(stores: &Stores, session: Session) -> Session {
     stores
         .sessions
-        .insert(&session, &[new_event(SessionEvent::Created)])
+        .insert(&session, &[new_event(SessionEvent::Created)], &[])
         .await
         .expect("insert session");
     session
@@ -133,6 +134,7 @@ pub fn change(
         events: events.into_iter().map(new_event).collect(),
         result: Default::default(),
         run: None,
+        audit: Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@
 //! [`idempotency`], [`api_keys`], [`org_users`], and the revision [`fences`] of every overwrite; [`fixtures`] builds the rows they need.
 
 pub mod api_keys;
+pub mod audit;
 pub mod fences;
 pub mod fixtures;
 pub mod idempotency;
@@ -27,6 +28,7 @@ pub mod workflows;
 
 use std::sync::Arc;
 use verifa_ports::api_keys::ApiKeyRepository;
+use verifa_ports::audit::AuditLog;
 use verifa_ports::idempotency::IdempotencyStore;
 use verifa_ports::org_users::OrgUserRepository;
 use verifa_ports::organizations::OrganizationRepository;
@@ -64,6 +66,8 @@ pub struct Stores {
     pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Organization users.
     pub org_users: Arc<dyn OrgUserRepository>,
+    /// The audit trail.
+    pub audit: Arc<dyn AuditLog>,
 }
 
 impl Stores {
@@ -83,6 +87,7 @@ impl Stores {
             + IdempotencyStore
             + ApiKeyRepository
             + OrgUserRepository
+            + AuditLog
             + 'static,
     {
         Self {
@@ -98,7 +103,8 @@ impl Stores {
             deliveries: store.clone(),
             idempotency: store.clone(),
             api_keys: store.clone(),
-            org_users: store,
+            org_users: store.clone(),
+            audit: store,
         }
     }
 }
@@ -165,6 +171,10 @@ macro_rules! contract_suite {
             org_users::org_user_list_filters_by_role_activity_and_text,
             org_users::org_user_update_is_fenced_on_the_revision,
             org_users::last_active_admin_survives_a_race,
+            audit::audit_chains_are_gapless_per_tenant,
+            audit::concurrent_appends_never_share_a_sequence,
+            audit::audit_events_commit_with_their_change,
+            audit::audit_list_filters_and_orders,
         );
     };
 }

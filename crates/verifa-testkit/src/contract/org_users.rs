@@ -42,7 +42,7 @@ pub async fn emails_are_unique_across_the_instance_whatever_their_case(stores: S
         OrgRole::Admin,
         0,
     );
-    stores.org_users.insert(&ana).await.unwrap();
+    stores.org_users.insert(&ana, &[]).await.unwrap();
 
     let copy = user(
         "org_users_b",
@@ -51,7 +51,7 @@ pub async fn emails_are_unique_across_the_instance_whatever_their_case(stores: S
         OrgRole::Viewer,
         1,
     );
-    let refused = stores.org_users.insert(&copy).await;
+    let refused = stores.org_users.insert(&copy, &[]).await;
     assert!(is_conflict(&refused), "{refused:?}");
     let same_id = user(
         "org_users_a",
@@ -60,7 +60,7 @@ pub async fn emails_are_unique_across_the_instance_whatever_their_case(stores: S
         OrgRole::Viewer,
         1,
     );
-    assert!(is_conflict(&stores.org_users.insert(&same_id).await));
+    assert!(is_conflict(&stores.org_users.insert(&same_id, &[]).await));
 
     let found = stores
         .org_users
@@ -102,7 +102,7 @@ pub async fn concurrent_inserts_of_one_email_store_one(stores: Stores) {
                 i,
             );
             let repo = stores.org_users.clone();
-            tokio::spawn(async move { repo.insert(&u).await })
+            tokio::spawn(async move { repo.insert(&u, &[]).await })
         })
         .collect();
     let mut stored = 0;
@@ -148,7 +148,7 @@ pub async fn org_user_reads_are_scoped_to_the_organization(stores: Stores) {
         2,
     );
     for u in [&older, &newer, &stranger] {
-        stores.org_users.insert(u).await.unwrap();
+        stores.org_users.insert(u, &[]).await.unwrap();
     }
     assert_eq!(
         stores
@@ -189,7 +189,7 @@ pub async fn org_user_list_filters_by_role_activity_and_text(stores: Stores) {
     zoe.name = "Zoë Müller".into();
     let boss = user(org, "orguser_boss", "boss@corp.example", OrgRole::Admin, 2);
     for u in [&gone, &zoe, &boss] {
-        stores.org_users.insert(u).await.unwrap();
+        stores.org_users.insert(u, &[]).await.unwrap();
     }
     let list = |filter: OrgUserFilter| {
         let repo = stores.org_users.clone();
@@ -243,16 +243,22 @@ pub async fn org_user_update_is_fenced_on_the_revision(stores: Stores) {
         1,
     );
     for u in [&admin, &target] {
-        stores.org_users.insert(u).await.unwrap();
+        stores.org_users.insert(u, &[]).await.unwrap();
     }
     let read = stores.org_users.get(org, "orguser_target").await.unwrap();
     let mut first = read.clone();
     first.name = "first".into();
-    assert!(stores.org_users.update_keeping_admin(&first).await.unwrap());
+    assert!(
+        stores
+            .org_users
+            .update_keeping_admin(&first, &[])
+            .await
+            .unwrap()
+    );
     let mut late = read.clone();
     late.role = OrgRole::Reviewer;
     assert!(is_conflict(
-        &stores.org_users.update_keeping_admin(&late).await
+        &stores.org_users.update_keeping_admin(&late, &[]).await
     ));
     let stored = stores.org_users.get(org, "orguser_target").await.unwrap();
     assert_eq!(stored.revision, read.revision + 1);
@@ -264,7 +270,7 @@ pub async fn org_user_update_is_fenced_on_the_revision(stores: Stores) {
     let mut steal = stored.clone();
     steal.email = "ADMIN@example.com".into();
     assert!(is_conflict(
-        &stores.org_users.update_keeping_admin(&steal).await
+        &stores.org_users.update_keeping_admin(&steal, &[]).await
     ));
     assert_eq!(
         stores.org_users.get(org, "orguser_target").await.unwrap(),
@@ -272,7 +278,7 @@ pub async fn org_user_update_is_fenced_on_the_revision(stores: Stores) {
     );
     let mut missing = stored.clone();
     missing.id = "orguser_missing".into();
-    let got = stores.org_users.update_keeping_admin(&missing).await;
+    let got = stores.org_users.update_keeping_admin(&missing, &[]).await;
     assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
 }
 
@@ -284,12 +290,12 @@ pub async fn last_active_admin_survives_a_race(stores: Stores) {
     let a = user(org, "orguser_a", "a@example.com", OrgRole::Admin, 0);
     let b = user(org, "orguser_b", "b@example.com", OrgRole::Admin, 1);
     for u in [&a, &b] {
-        stores.org_users.insert(u).await.unwrap();
+        stores.org_users.insert(u, &[]).await.unwrap();
     }
     let racers = [a.clone(), b.clone()].map(|mut u| {
         u.role = OrgRole::Reviewer;
         let repo = stores.org_users.clone();
-        tokio::spawn(async move { repo.update_keeping_admin(&u).await })
+        tokio::spawn(async move { repo.update_keeping_admin(&u, &[]).await })
     });
     let mut written = Vec::new();
     for r in racers {
@@ -309,7 +315,7 @@ pub async fn last_active_admin_survives_a_race(stores: Stores) {
     assert!(
         !stores
             .org_users
-            .update_keeping_admin(&leaving)
+            .update_keeping_admin(&leaving, &[])
             .await
             .unwrap()
     );

@@ -77,6 +77,16 @@ pub(crate) async fn apply_in(
     }
     append_events(txn, s, &change.events).await?;
     write_result(txn, s, &change.result).await?;
+    write_run(txn, s, change, cipher).await?;
+    crate::repos::audit::append(txn, &change.audit).await
+}
+
+async fn write_run(
+    txn: &DatabaseTransaction,
+    s: &Session,
+    change: &SessionChange,
+    cipher: &Cipher,
+) -> Result<(), RepoError> {
     match &change.run {
         None => Ok(()),
         Some(RunWrite::Start(run)) => start_run(txn, s, run, cipher).await,

@@ -12,6 +12,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::session::{Session, SessionStatus};
 use verifa_domain::tenancy::Tenant;
@@ -20,14 +21,20 @@ use verifa_ports::sessions::{NewEvent, ResultRecord, SessionChange, SessionFilte
 
 #[async_trait]
 impl SessionStore for Database {
-    async fn insert(&self, session: &Session, new_events: &[NewEvent]) -> Result<(), RepoError> {
+    async fn insert(
+        &self,
+        session: &Session,
+        new_events: &[NewEvent],
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let txn = self.conn.begin().await.map_err(map_db)?;
         let outcome = async {
             session_active(session)?
                 .insert(&txn)
                 .await
                 .map_err(map_db)?;
-            append_events(&txn, session, new_events).await
+            append_events(&txn, session, new_events).await?;
+            crate::repos::audit::append(&txn, audit).await
         }
         .await;
         settle(txn, outcome).await

@@ -16,7 +16,7 @@ pub async fn session_insert_refuses_an_existing_id(stores: Stores) {
 
     let refused = stores
         .sessions
-        .insert(&second, &[new_event(SessionEvent::Created)])
+        .insert(&second, &[new_event(SessionEvent::Created)], &[])
         .await;
 
     assert!(

@@ -1,0 +1,281 @@
+//! The audit trail (CONTRACT §6.2): how use cases describe a change ([`Caller::audit`],
+//! [`system_audit`]), and reading and verifying the trail (`GET /events`, `/events/{id}`,
+//! `/events/verify`, `verifa audit verify`).
+//!
+//! Drafts travel with the change into the store, which seals and appends them in the same
+//! transaction; see `verifa_ports::audit`.
+
+use crate::api_keys::Caller;
+use crate::error::AppError;
+use crate::ids::{new_id, prefix};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use verifa_domain::audit::chain::{ChainHead, ChainReport, ChainVerifier};
+use verifa_domain::audit::{Actor, AuditDraft, AuditEvent, RequestMeta};
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::tenancy::{Environment, Tenant};
+use verifa_ports::audit::{AuditFilter, AuditLog};
+
+/// Events read per round trip while verifying.
+const VERIFY_BATCH: u64 = 1_000;
+
+impl Caller {
+    /// Wraps an authenticated key (no request metadata yet).
+    pub fn new(key: verifa_domain::api_key::ApiKey) -> Self {
+        Self {
+            key,
+            request: RequestMeta::default(),
+        }
+    }
+
+    /// Who this caller is in the audit trail.
+    pub fn actor(&self) -> Actor {
+        Actor::ApiKey(self.key.key_prefix.clone())
+    }
+
+    /// A draft of `action` on a resource, by this caller, in its tenant's chain.
+    pub fn audit(
+        &self,
+        action: &str,
+        resource_type: &str,
+        resource_id: &str,
+        at: DateTime<Utc>,
+    ) -> AuditDraft {
+        self.audit_in(self.tenant(), action, resource_type, resource_id, at)
+    }
+
+    /// The same in another chain of the caller's organization (org users use `live`).
+    pub fn audit_in(
+        &self,
+        tenant: Tenant,
+        action: &str,
+        resource_type: &str,
+        resource_id: &str,
+        at: DateTime<Utc>,
+    ) -> AuditDraft {
+        let mut draft = system_audit(tenant, action, resource_type, resource_id, at);
+        draft.actor = self.actor();
+        draft.request = self.request.clone();
+        draft
+    }
+}
+
+/// Who a use case acts for: a request's caller, or the system (jobs, operator commands).
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    /// An authenticated request.
+    Caller(&'a Caller),
+    /// A job or an operator command.
+    System,
+}
+
+impl By<'_> {
+    /// A draft of `action` by this author, in `tenant`'s chain.
+    pub fn audit(
+        self,
+        tenant: Tenant,
+        action: &str,
+        resource_type: &str,
+        resource_id: &str,
+        at: DateTime<Utc>,
+    ) -> AuditDraft {
+        match self {
+            By::Caller(caller) => caller.audit_in(tenant, action, resource_type, resource_id, at),
+            By::System => system_audit(tenant, action, resource_type, resource_id, at),
+        }
+    }
+}
+
+/// A draft of `action` by the system (a job or an operator command), without a request.
+pub fn system_audit(
+    tenant: Tenant,
+    action: &str,
+    resource_type: &str,
+    resource_id: &str,
+    at: DateTime<Utc>,
+) -> AuditDraft {
+    AuditDraft {
+        id: new_id(prefix::AUDIT_EVENT),
+        tenant,
+        action: action.to_owned(),
+        resource_type: resource_type.to_owned(),
+        resource_id: resource_id.to_owned(),
+        actor: Actor::System,
+        changes: Vec::new(),
+        metadata: serde_json::Map::new(),
+        request: RequestMeta::default(),
+        at,
+    }
+}
+
+/// Filters of `GET /events`, as received.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// Matches `type` exactly.
+    pub action: Option<String>,
+    /// Resource type.
+    pub resource_type: Option<String>,
+    /// Resource id.
+    pub resource_id: Option<String>,
+    /// Actor wire form.
+    pub actor: Option<String>,
+    /// Created at or after.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Free text.
+    pub q: Option<String>,
+}
+
+/// A chain and its verdict (for `verifa audit verify`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainVerdict {
+    /// The chain.
+    pub tenant: Tenant,
+    /// What verification found.
+    pub report: ChainReport,
+}
+
+/// Reading and verifying the trail.
+pub struct AuditService {
+    log: Arc<dyn AuditLog>,
+}
+
+impl AuditService {
+    /// Builds the service.
+    pub fn new(ports: &crate::Ports) -> Self {
+        Self {
+            log: ports.audit.clone(),
+        }
+    }
+
+    /// The caller's tenant's events, newest first.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        query: EventQuery,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>, AppError> {
+        if let (Some(after), Some(before)) = (query.created_after, query.created_before)
+            && after >= before
+        {
+            return Err(AppError::invalid(
+                "created_before",
+                "must be later than created_after",
+            ));
+        }
+        let blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let filter = AuditFilter {
+            action: blank(query.action),
+            resource_type: blank(query.resource_type),
+            resource_id: blank(query.resource_id),
+            actor: blank(query.actor),
+            created_after: query.created_after,
+            created_before: query.created_before,
+            q: blank(query.q),
+        };
+        Ok(self.log.list(&caller.tenant(), &filter, page).await?)
+    }
+
+    /// One event of the caller's tenant.
+    pub async fn get(&self, caller: &Caller, id: &str) -> Result<AuditEvent, AppError> {
+        self.log
+            .get(&caller.tenant(), id)
+            .await
+            .map_err(AppError::from_repo("audit event"))
+    }
+
+    /// Verifies the caller's chain between two sequence numbers (inclusive; from the first
+    /// event and to the head when absent).
+    pub async fn verify(
+        &self,
+        caller: &Caller,
+        from_sequence: Option<i64>,
+        to_sequence: Option<i64>,
+    ) -> Result<ChainReport, AppError> {
+        let from = from_sequence.unwrap_or(1);
+        if from < 1 {
+            return Err(AppError::invalid("from_sequence", "must be at least 1"));
+        }
+        if let Some(to) = to_sequence
+            && to < from
+        {
+            return Err(AppError::invalid(
+                "to_sequence",
+                "must not be less than from_sequence",
+            ));
+        }
+        self.verify_chain(&caller.tenant(), from, to_sequence).await
+    }
+
+    /// Verifies every chain, or those of one organization and/or environment.
+    pub async fn verify_all(
+        &self,
+        org_id: Option<&str>,
+        environment: Option<Environment>,
+    ) -> Result<Vec<ChainVerdict>, AppError> {
+        let mut verdicts = Vec::new();
+        for tenant in self.log.chains().await? {
+            if org_id.is_some_and(|o| o != tenant.org_id)
+                || environment.is_some_and(|e| e != tenant.environment)
+            {
+                continue;
+            }
+            let report = self.verify_chain(&tenant, 1, None).await?;
+            verdicts.push(ChainVerdict { tenant, report });
+        }
+        Ok(verdicts)
+    }
+
+    async fn verify_chain(
+        &self,
+        tenant: &Tenant,
+        from: i64,
+        to: Option<i64>,
+    ) -> Result<ChainReport, AppError> {
+        let head = self.log.chain_head(tenant).await?;
+        // The event before the range anchors it; a missing predecessor is itself a break.
+        let start = if from == 1 {
+            ChainHead::empty()
+        } else {
+            match self
+                .log
+                .chain_slice(tenant, from - 2, Some(from - 1), 1)
+                .await?
+                .pop()
+            {
+                Some(previous) if previous.sequence == from - 1 => ChainHead {
+                    sequence: previous.sequence,
+                    hash: previous.hash,
+                },
+                _ => {
+                    return Ok(ChainReport {
+                        valid: false,
+                        checked: 0,
+                        first_invalid_sequence: Some(from - 1),
+                        head_sequence: head.sequence,
+                        head_hash: head.hash,
+                    });
+                }
+            }
+        };
+        let mut verifier = ChainVerifier::after(&start);
+        let mut after = from - 1;
+        loop {
+            let batch = self
+                .log
+                .chain_slice(tenant, after, to, VERIFY_BATCH)
+                .await?;
+            let Some(last) = batch.last() else { break };
+            after = last.sequence;
+            for event in &batch {
+                verifier.feed(event);
+            }
+            if verifier.is_broken() || (batch.len() as u64) < VERIFY_BATCH {
+                break;
+            }
+        }
+        let to_end = to.is_none_or(|to| to >= head.sequence);
+        Ok(verifier.finish(&head, to_end))
+    }
+}
