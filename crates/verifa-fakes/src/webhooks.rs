@@ -5,6 +5,7 @@
 use crate::state::{MemoryStore, page_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
@@ -15,8 +16,13 @@ use verifa_ports::webhook_store::{
 
 #[async_trait]
 impl EndpointStore for MemoryStore {
-    async fn insert_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError> {
+    async fn insert_endpoint(
+        &self,
+        endpoint: &EndpointRecord,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         if w.endpoints.contains_key(&endpoint.id) {
             return Err(RepoError::Conflict(format!(
                 "endpoint {} exists",
@@ -24,6 +30,7 @@ impl EndpointStore for MemoryStore {
             )));
         }
         w.endpoints.insert(endpoint.id.clone(), endpoint.clone());
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 
@@ -69,8 +76,13 @@ impl EndpointStore for MemoryStore {
             .collect())
     }
 
-    async fn update_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError> {
+    async fn update_endpoint(
+        &self,
+        endpoint: &EndpointRecord,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         let Some(stored) = w
             .endpoints
             .get_mut(&endpoint.id)
@@ -94,16 +106,24 @@ impl EndpointStore for MemoryStore {
         stored.created_at = created_at;
         stored.consecutive_failures = streak;
         stored.revision = endpoint.revision + 1;
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 
-    async fn delete_endpoint(&self, tenant: &Tenant, id: &str) -> Result<(), RepoError> {
+    async fn delete_endpoint(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let mut w = self.world()?;
         if w.endpoints.get(id).is_none_or(|e| &e.tenant != tenant) {
             return Err(RepoError::NotFound);
         }
+        crate::audit::check(&w, audit)?;
         w.endpoints.remove(id);
         w.deliveries.retain(|_, d| d.endpoint_id != id);
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 }
@@ -307,6 +327,9 @@ impl DeliveryStore for MemoryStore {
                     }
                 }
             }
+            if endpoint_disabled && let Some(draft) = &a.audit_if_disabled {
+                crate::audit::append(&mut w, std::slice::from_ref(draft));
+            }
             outcomes.push(FinishOutcome {
                 recorded: true,
                 endpoint_disabled,
@@ -320,8 +343,10 @@ impl DeliveryStore for MemoryStore {
         tenant: &Tenant,
         id: &str,
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<DeliveryRecord, RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         let Some(d) = w.deliveries.get_mut(id).filter(|d| &d.tenant == tenant) else {
             return Err(RepoError::NotFound);
         };
@@ -336,6 +361,8 @@ impl DeliveryStore for MemoryStore {
         d.next_attempt_at = Some(now);
         d.completed_at = None;
         d.updated_at = now;
-        Ok(d.clone())
+        let requeued = d.clone();
+        crate::audit::append(&mut w, audit);
+        Ok(requeued)
     }
 }

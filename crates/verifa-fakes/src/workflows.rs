@@ -5,6 +5,7 @@ use crate::state::{MemoryStore, page_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_domain::workflow::{CheckStatus, DraftStatus, RolloutEntry, RunStatus};
@@ -34,8 +35,10 @@ impl WorkflowStore for MemoryStore {
         &self,
         workflow: &WorkflowRecord,
         first_version: &VersionRecord,
+        audit: &[AuditDraft],
     ) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         if w.workflows.contains_key(&workflow.id) {
             return Err(RepoError::Conflict(format!(
                 "workflow {} exists",
@@ -47,6 +50,7 @@ impl WorkflowStore for MemoryStore {
         }
         w.workflows.insert(workflow.id.clone(), workflow.clone());
         w.versions.push(first_version.clone());
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 
@@ -85,8 +89,13 @@ impl WorkflowStore for MemoryStore {
         Ok(page_of(items, page))
     }
 
-    async fn update_head(&self, workflow: &WorkflowRecord) -> Result<(), RepoError> {
+    async fn update_head(
+        &self,
+        workflow: &WorkflowRecord,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         let Some(head) = w
             .workflows
             .get_mut(&workflow.id)
@@ -104,11 +113,18 @@ impl WorkflowStore for MemoryStore {
         head.graph_layout = workflow.graph_layout.clone();
         head.is_active = workflow.is_active;
         head.updated_at = workflow.updated_at;
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 
-    async fn publish(&self, expected_version: i32, p: &Publication) -> Result<(), RepoError> {
+    async fn publish(
+        &self,
+        expected_version: i32,
+        p: &Publication,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         let next = &p.workflow;
         let Some(head) = w.workflows.get_mut(&next.id).filter(|h| {
             h.tenant == next.tenant && h.version == expected_version && h.revision == next.revision
@@ -131,6 +147,7 @@ impl WorkflowStore for MemoryStore {
             d.published_version = Some(next.version);
             d.updated_at = next.updated_at;
         }
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 
@@ -139,8 +156,10 @@ impl WorkflowStore for MemoryStore {
         tenant: &Tenant,
         id: &str,
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         if w.workflows.get(id).is_none_or(|h| &h.tenant != tenant) {
             return Err(RepoError::NotFound);
         }
@@ -150,6 +169,7 @@ impl WorkflowStore for MemoryStore {
             h.updated_at = now;
             h.revision += 1;
         }
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 
@@ -159,14 +179,17 @@ impl WorkflowStore for MemoryStore {
         id: &str,
         entries: &[RolloutEntry],
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         let Some(h) = w.workflows.get_mut(id).filter(|h| &h.tenant == tenant) else {
             return Err(RepoError::NotFound);
         };
         h.rollout = entries.to_vec();
         h.rollout_updated_at = now;
         h.revision += 1;
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 
@@ -220,12 +243,18 @@ impl WorkflowStore for MemoryStore {
 
 #[async_trait]
 impl DraftStore for MemoryStore {
-    async fn insert_draft(&self, draft: &DraftRecord) -> Result<(), RepoError> {
+    async fn insert_draft(
+        &self,
+        draft: &DraftRecord,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         if w.drafts.contains_key(&draft.id) {
             return Err(RepoError::Conflict(format!("draft {} exists", draft.id)));
         }
         w.drafts.insert(draft.id.clone(), draft.clone());
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 
@@ -262,8 +291,13 @@ impl DraftStore for MemoryStore {
         Ok(page_of(items, page))
     }
 
-    async fn update_draft(&self, draft: &DraftRecord) -> Result<(), RepoError> {
+    async fn update_draft(
+        &self,
+        draft: &DraftRecord,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
         let Some(d) = w
             .drafts
             .get_mut(&draft.id)
@@ -281,6 +315,7 @@ impl DraftStore for MemoryStore {
         d.base_version = base_version;
         d.created_at = created_at;
         d.revision = draft.revision + 1;
+        crate::audit::append(&mut w, audit);
         Ok(())
     }
 }

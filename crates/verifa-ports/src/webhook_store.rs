@@ -5,6 +5,7 @@ use crate::RepoError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::inflection::Inflection;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
@@ -209,6 +210,9 @@ pub struct AttemptRecord {
     pub duration_ms: u64,
     /// What happens next.
     pub next: AttemptNext,
+    /// The `webhook_endpoint.disabled` event to append, in the same transaction, when this
+    /// attempt trips the circuit breaker (and only then).
+    pub audit_if_disabled: Option<AuditDraft>,
 }
 
 /// Result of [`WebhookStore::finish_attempts`] for one attempt.
@@ -224,8 +228,12 @@ pub struct FinishOutcome {
 /// [`RepoError::NotFound`].
 #[async_trait]
 pub trait EndpointStore: Send + Sync {
-    /// Inserts an endpoint.
-    async fn insert_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError>;
+    /// Inserts an endpoint (and its audit drafts, atomically).
+    async fn insert_endpoint(
+        &self,
+        endpoint: &EndpointRecord,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError>;
 
     /// Gets an endpoint of the tenant. [`RepoError::NotFound`] when absent.
     async fn get_endpoint(&self, tenant: &Tenant, id: &str) -> Result<EndpointRecord, RepoError>;
@@ -253,10 +261,21 @@ pub trait EndpointStore: Send + Sync {
     /// # Errors
     /// [`RepoError::Conflict`] when the row moved on (re-read and retry); [`RepoError::NotFound`]
     /// when absent in the tenant.
-    async fn update_endpoint(&self, endpoint: &EndpointRecord) -> Result<(), RepoError>;
+    /// Appends `audit` in the same transaction; a refused write appends nothing.
+    async fn update_endpoint(
+        &self,
+        endpoint: &EndpointRecord,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError>;
 
-    /// Deletes an endpoint and its deliveries. [`RepoError::NotFound`] when absent.
-    async fn delete_endpoint(&self, tenant: &Tenant, id: &str) -> Result<(), RepoError>;
+    /// Deletes an endpoint and its deliveries, appending `audit` in the same transaction.
+    /// [`RepoError::NotFound`] when absent.
+    async fn delete_endpoint(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError>;
 }
 
 /// The fan-out of the `session_events` outbox: a single cursor that every dispatcher moves with a
@@ -328,8 +347,8 @@ pub trait DeliveryStore: Send + Sync {
         breaker_threshold: u32,
     ) -> Result<Vec<FinishOutcome>, RepoError>;
 
-    /// Puts a `failed` delivery back to `pending` (attempts reset, due at `now`). Returns the
-    /// updated delivery.
+    /// Puts a `failed` delivery back to `pending` (attempts reset, due at `now`), appending
+    /// `audit` in the same transaction. Returns the updated delivery.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when it is not `failed`; [`RepoError::NotFound`] when absent.
@@ -338,5 +357,6 @@ pub trait DeliveryStore: Send + Sync {
         tenant: &Tenant,
         id: &str,
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<DeliveryRecord, RepoError>;
 }

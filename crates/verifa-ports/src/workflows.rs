@@ -6,6 +6,7 @@ use crate::RepoError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_domain::workflow::{
@@ -177,7 +178,8 @@ pub struct RunStats {
 }
 
 /// Stores workflows and their immutable versions. Reads are scoped to one tenant: another
-/// tenant's workflow MUST be [`RepoError::NotFound`].
+/// tenant's workflow MUST be [`RepoError::NotFound`]. Every write appends its `audit` drafts in
+/// the same transaction (see [`crate::audit`]); a refused write appends nothing.
 #[async_trait]
 pub trait WorkflowStore: Send + Sync {
     /// Inserts a workflow with its first version; when `workflow.is_default`, the tenant's
@@ -189,6 +191,7 @@ pub trait WorkflowStore: Send + Sync {
         &self,
         workflow: &WorkflowRecord,
         first_version: &VersionRecord,
+        audit: &[AuditDraft],
     ) -> Result<(), RepoError>;
 
     /// Gets a workflow of the tenant. [`RepoError::NotFound`] when absent.
@@ -213,7 +216,11 @@ pub trait WorkflowStore: Send + Sync {
     /// # Errors
     /// [`RepoError::Conflict`] when the row moved on (re-read and retry); [`RepoError::NotFound`]
     /// when absent in the tenant.
-    async fn update_head(&self, workflow: &WorkflowRecord) -> Result<(), RepoError>;
+    async fn update_head(
+        &self,
+        workflow: &WorkflowRecord,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError>;
 
     /// Publishes a version: inserts it, sets the head (version, rollout, format…) only if the
     /// head's version is still `expected_version` and its revision still the one the
@@ -226,6 +233,7 @@ pub trait WorkflowStore: Send + Sync {
         &self,
         expected_version: i32,
         publication: &Publication,
+        audit: &[AuditDraft],
     ) -> Result<(), RepoError>;
 
     /// Makes `id` the tenant's only default (atomically).
@@ -234,6 +242,7 @@ pub trait WorkflowStore: Send + Sync {
         tenant: &Tenant,
         id: &str,
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<(), RepoError>;
 
     /// Replaces the rollout map.
@@ -243,6 +252,7 @@ pub trait WorkflowStore: Send + Sync {
         id: &str,
         entries: &[RolloutEntry],
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<(), RepoError>;
 
     /// Versions, newest first.
@@ -273,7 +283,11 @@ pub trait WorkflowStore: Send + Sync {
 #[async_trait]
 pub trait DraftStore: Send + Sync {
     /// Inserts a draft.
-    async fn insert_draft(&self, draft: &DraftRecord) -> Result<(), RepoError>;
+    async fn insert_draft(
+        &self,
+        draft: &DraftRecord,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError>;
 
     /// Gets a draft. [`RepoError::NotFound`] when absent.
     async fn draft(
@@ -300,7 +314,11 @@ pub trait DraftStore: Send + Sync {
     /// # Errors
     /// [`RepoError::Conflict`] when the row moved on (re-read and retry); [`RepoError::NotFound`]
     /// when absent in the tenant.
-    async fn update_draft(&self, draft: &DraftRecord) -> Result<(), RepoError>;
+    async fn update_draft(
+        &self,
+        draft: &DraftRecord,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError>;
 }
 
 /// Aggregates run statistics for workflow analytics.

@@ -157,9 +157,19 @@ impl WebhookService {
                 "The endpoint is disabled; enable it before retrying its deliveries.".into(),
             ));
         }
+        let now = self.clock.now();
+        let audit = caller
+            .audit(
+                "webhook_delivery.retried",
+                "webhook_delivery",
+                delivery_id,
+                now,
+            )
+            .with_changes(["status", "attempts", "next_attempt_at"])
+            .with_metadata("endpoint_id", d.endpoint_id.as_str());
         match self
             .deliveries
-            .requeue_failed(&tenant, delivery_id, self.clock.now())
+            .requeue_failed(&tenant, delivery_id, now, &[audit])
             .await
         {
             Ok(d) => Ok(d),

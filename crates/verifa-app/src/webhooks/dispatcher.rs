@@ -2,6 +2,7 @@
 
 use super::stats::DispatcherStats;
 use super::{WebhookSettings, attempt_error, jitter, open_secret, prefix, send_signed};
+use crate::audit::system_audit;
 use crate::crypto::Cipher;
 use crate::error::AppError;
 use crate::ids::new_id;
@@ -264,6 +265,18 @@ impl Dispatcher {
                     error: attempt_error(response),
                     duration_ms: response.duration_ms,
                     next,
+                    audit_if_disabled: (next == AttemptNext::Failed).then(|| {
+                        system_audit(
+                            d.tenant.clone(),
+                            "webhook_endpoint.disabled",
+                            "webhook_endpoint",
+                            &d.endpoint_id,
+                            now,
+                        )
+                        .with_changes(["enabled", "disabled_at"])
+                        .with_metadata("reason", "circuit_breaker")
+                        .with_metadata("delivery_id", d.id.as_str())
+                    }),
                 }
             })
             .collect();

@@ -123,7 +123,15 @@ impl WebhookService {
             updated_at: now,
             revision: 0,
         };
-        self.endpoints.insert_endpoint(&endpoint).await?;
+        let audit = caller
+            .audit(
+                "webhook_endpoint.created",
+                "webhook_endpoint",
+                &endpoint.id,
+                now,
+            )
+            .with_changes(CREATED_FIELDS);
+        self.endpoints.insert_endpoint(&endpoint, &[audit]).await?;
         Ok(EndpointView {
             endpoint,
             secret: Some(secret),
@@ -193,13 +201,22 @@ impl WebhookService {
         }
         let inflection = changes.key_inflection.as_deref().map(|i| v.inflection(i));
         v.finish()?;
+        let changed = changes.field_names();
         let e = retrying!(
             "the webhook endpoint",
             async {
                 let mut e = self.load(&caller.tenant(), id).await?;
                 apply_changes(&mut e, changes.clone(), conditions.clone(), inflection);
                 e.updated_at = self.clock.now();
-                let outcome = self.endpoints.update_endpoint(&e).await;
+                let audit = caller
+                    .audit(
+                        "webhook_endpoint.updated",
+                        "webhook_endpoint",
+                        &e.id,
+                        e.updated_at,
+                    )
+                    .with_changes(changed.iter().copied());
+                let outcome = self.endpoints.update_endpoint(&e, &[audit]).await;
                 e.revision += 1;
                 written(outcome, e)
             }
@@ -210,8 +227,14 @@ impl WebhookService {
 
     /// Deletes an endpoint and its deliveries.
     pub async fn delete(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
+        let audit = caller.audit(
+            "webhook_endpoint.deleted",
+            "webhook_endpoint",
+            id,
+            self.clock.now(),
+        );
         self.endpoints
-            .delete_endpoint(&caller.tenant(), id)
+            .delete_endpoint(&caller.tenant(), id, &[audit])
             .await
             .map_err(AppError::from_repo("webhook endpoint"))
     }
@@ -225,7 +248,15 @@ impl WebhookService {
                 let mut e = self.load(&caller.tenant(), id).await?;
                 e.secret_encrypted = self.seal(&e.id, &secret);
                 e.updated_at = self.clock.now();
-                let outcome = self.endpoints.update_endpoint(&e).await;
+                let audit = caller
+                    .audit(
+                        "webhook_endpoint.secret_rotated",
+                        "webhook_endpoint",
+                        &e.id,
+                        e.updated_at,
+                    )
+                    .with_changes(["secret"]);
+                let outcome = self.endpoints.update_endpoint(&e, &[audit]).await;
                 e.revision += 1;
                 written(outcome, e)
             }
@@ -263,11 +294,46 @@ impl WebhookService {
             updated_at: now,
             ..src
         };
-        self.endpoints.insert_endpoint(&endpoint).await?;
+        let audit = caller
+            .audit(
+                "webhook_endpoint.cloned",
+                "webhook_endpoint",
+                &endpoint.id,
+                now,
+            )
+            .with_changes(CREATED_FIELDS)
+            .with_metadata("source_id", id);
+        self.endpoints.insert_endpoint(&endpoint, &[audit]).await?;
         Ok(EndpointView {
             endpoint,
             secret: Some(secret),
         })
+    }
+}
+
+/// The fields a `webhook_endpoint.created` (or `.cloned`) event names.
+const CREATED_FIELDS: [&str; 4] = ["url", "enabled", "enabled_events", "secret"];
+
+impl EndpointChanges {
+    /// The names of the fields this PATCH sets (the audit trail keeps names, never values).
+    fn field_names(&self) -> Vec<&'static str> {
+        [
+            ("url", self.url.is_some()),
+            ("label", self.label.is_some()),
+            ("description", self.description.is_some()),
+            ("enabled", self.enabled.is_some()),
+            ("enabled_events", self.enabled_events.is_some()),
+            ("attribute_blocklist", self.attribute_blocklist.is_some()),
+            (
+                "event_filter_conditions",
+                self.event_filter_conditions.is_some(),
+            ),
+            ("api_version", self.api_version.is_some()),
+            ("key_inflection", self.key_inflection.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
     }
 }
 

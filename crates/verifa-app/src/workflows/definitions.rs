@@ -145,7 +145,10 @@ impl WorkflowService {
             updated_at: now,
             revision: 0,
         };
-        self.repo.create(&workflow, &version).await?;
+        let audit = caller
+            .audit("workflow.created", "workflow", &workflow.id, now)
+            .with_changes(["name", "version", "rollout", "is_default"]);
+        self.repo.create(&workflow, &version, &[audit]).await?;
         Ok(WorkflowView {
             workflow,
             live: version,
@@ -232,6 +235,15 @@ impl WorkflowService {
             return Err(AppError::Validation(errors));
         }
         let now = self.clock.now();
+        let head_changes: Vec<&'static str> = [
+            ("name", changes.name.is_some()),
+            ("description", changes.description.is_some()),
+            ("screening_settings", changes.screening_settings.is_some()),
+            ("graph_layout", changes.graph_layout.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect();
         if let Some(name) = changes.name {
             w.name = name.trim().to_owned();
         }
@@ -247,7 +259,10 @@ impl WorkflowService {
         w.updated_at = now;
         match compiled {
             None => {
-                let outcome = self.repo.update_head(&w).await;
+                let audit = caller
+                    .audit("workflow.updated", "workflow", &w.id, now)
+                    .with_changes(head_changes);
+                let outcome = self.repo.update_head(&w, &[audit]).await;
                 written(outcome, WorkflowView { workflow: w, live })
             }
             Some(compiled) => {
@@ -291,8 +306,12 @@ impl WorkflowService {
                 "workflow {id} is deactivated and cannot be the default"
             )));
         }
+        let now = self.clock.now();
+        let audit = caller
+            .audit("workflow.default_set", "workflow", id, now)
+            .with_changes(["is_default"]);
         self.repo
-            .set_default(&caller.tenant(), id, self.clock.now())
+            .set_default(&caller.tenant(), id, now, &[audit])
             .await
             .map_err(AppError::from_repo("workflow"))?;
         self.get(caller, id).await
@@ -312,7 +331,10 @@ impl WorkflowService {
             }
             w.is_active = false;
             w.updated_at = self.clock.now();
-            let outcome = self.repo.update_head(&w).await;
+            let audit = caller
+                .audit("workflow.deactivated", "workflow", &w.id, w.updated_at)
+                .with_changes(["is_active"]);
+            let outcome = self.repo.update_head(&w, &[audit]).await;
             w.revision += 1;
             written(outcome, w)
         }.await)?;
@@ -366,7 +388,11 @@ impl WorkflowService {
             updated_at: now,
             ..source.workflow.clone()
         };
-        self.repo.create(&workflow, &version).await?;
+        let audit = caller
+            .audit("workflow.cloned", "workflow", &workflow.id, now)
+            .with_changes(["name", "version", "rollout"])
+            .with_metadata("source_id", id);
+        self.repo.create(&workflow, &version, &[audit]).await?;
         Ok(WorkflowView {
             workflow,
             live: version,

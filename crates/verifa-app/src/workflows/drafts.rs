@@ -98,7 +98,10 @@ impl WorkflowService {
             revision: 0,
         };
         apply_draft_input(&mut draft, input)?;
-        self.drafts.insert_draft(&draft).await?;
+        let audit = caller
+            .audit("workflow_draft.created", "workflow_draft", &draft.id, now)
+            .with_metadata("workflow_id", id);
+        self.drafts.insert_draft(&draft, &[audit]).await?;
         Ok(self.draft_view(draft))
     }
 
@@ -175,7 +178,16 @@ impl WorkflowService {
                 let mut d = self.open_draft(caller, id, draft_id).await?;
                 apply_draft_input(&mut d, input.clone())?;
                 d.updated_at = self.clock.now();
-                let outcome = self.drafts.update_draft(&d).await;
+                let audit = caller
+                    .audit(
+                        "workflow_draft.updated",
+                        "workflow_draft",
+                        &d.id,
+                        d.updated_at,
+                    )
+                    .with_changes(input.field_names())
+                    .with_metadata("workflow_id", id);
+                let outcome = self.drafts.update_draft(&d, &[audit]).await;
                 d.revision += 1;
                 written(outcome, d)
             }
@@ -197,7 +209,16 @@ impl WorkflowService {
                 let mut d = self.open_draft(caller, id, draft_id).await?;
                 d.status = DraftStatus::Discarded;
                 d.updated_at = self.clock.now();
-                let outcome = self.drafts.update_draft(&d).await;
+                let audit = caller
+                    .audit(
+                        "workflow_draft.discarded",
+                        "workflow_draft",
+                        &d.id,
+                        d.updated_at,
+                    )
+                    .with_changes(["status"])
+                    .with_metadata("workflow_id", id);
+                let outcome = self.drafts.update_draft(&d, &[audit]).await;
                 d.revision += 1;
                 written(outcome, d)
             }
@@ -354,5 +375,25 @@ fn apply_draft_input(d: &mut DraftRecord, input: DraftInput) -> Result<(), AppEr
         Ok(())
     } else {
         Err(AppError::Validation(errors))
+    }
+}
+
+impl DraftInput {
+    /// The names of the fields this edit sets (the audit trail keeps names, never values).
+    fn field_names(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("description", self.description.is_some()),
+            (
+                "graph",
+                self.definition.graph.is_some() || self.definition.steps.is_some(),
+            ),
+            ("format", self.definition.format.is_some()),
+            ("data_requirements", self.data_requirements.is_some()),
+            ("graph_layout", self.graph_layout.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
     }
 }

@@ -414,12 +414,22 @@ impl WorkflowService {
         w.version = number;
         w.format = compiled.format;
         w.updated_at = now;
+        let audit = match &draft_id {
+            Some(draft) => caller
+                .audit("workflow_draft.published", "workflow_draft", draft, now)
+                .with_changes(["status", "published_version"])
+                .with_metadata("workflow_id", w.id.as_str()),
+            None => caller
+                .audit("workflow.updated", "workflow", &w.id, now)
+                .with_changes(["version", "rollout"]),
+        }
+        .with_metadata("version", number);
         let publication = Publication {
             version: version.clone(),
             workflow: w.clone(),
             draft_id,
         };
-        let outcome = self.repo.publish(expected, &publication).await;
+        let outcome = self.repo.publish(expected, &publication, &[audit]).await;
         written(
             outcome,
             WorkflowView {

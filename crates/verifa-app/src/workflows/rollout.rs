@@ -56,8 +56,11 @@ impl WorkflowService {
             .filter(|e| e.percentage > 0)
             .collect();
         let now = self.clock.now();
+        let audit = caller
+            .audit("workflow.rollout_updated", "workflow", id, now)
+            .with_changes(["rollout"]);
         self.repo
-            .set_rollout(&caller.tenant(), id, &entries, now)
+            .set_rollout(&caller.tenant(), id, &entries, now, &[audit])
             .await
             .map_err(AppError::from_repo("workflow"))?;
         w.rollout = entries;

@@ -254,3 +254,120 @@ async fn tampering(db: TestDatabase) {
     assert_eq!(report["head_sequence"], 4);
 }
 both_backends!(audit_tampering_is_detected, tampering);
+
+fn graph(minimum_age: u32) -> Value {
+    json!({
+        "entry": "start",
+        "nodes": {
+            "start": {"type": "start", "next": "age"},
+            "age": {"type": "policy", "policy": "age_verification", "config": {"minimum_age": minimum_age}, "on_pass": "approve", "on_fail": "reject"},
+            "approve": {"type": "terminal", "outcome": "approved"},
+            "reject": {"type": "terminal", "outcome": "rejected"}
+        }
+    })
+}
+
+async fn ok(r: crate::harness::TestResponse) -> Value {
+    assert!(
+        r.status.is_success(),
+        "{}: {}",
+        r.status,
+        String::from_utf8_lossy(&r.bytes)
+    );
+    r.json()
+}
+
+async fn workflows_and_webhooks(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let wf = ok(app
+        .post("/api/v1/workflows")
+        .json(json!({"name": "KYC", "graph": graph(18)}))
+        .send()
+        .await)
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(app
+        .patch(&format!("/api/v1/workflows/{wf}"))
+        .json(json!({"description": "Adults only"}))
+        .send()
+        .await)
+    .await;
+    let draft = ok(app
+        .post(&format!("/api/v1/workflows/{wf}/drafts"))
+        .json(json!({"graph": graph(21)}))
+        .send()
+        .await)
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(app
+        .post(&format!("/api/v1/workflows/{wf}/drafts/{draft}/publish"))
+        .json(json!({"rollout_percentage": 25}))
+        .send()
+        .await)
+    .await;
+    ok(app
+        .post(&format!("/api/v1/workflows/{wf}/set-default"))
+        .send()
+        .await)
+    .await;
+
+    let ep = ok(app
+        .post("/api/v1/webhooks/endpoints")
+        .json(json!({"url": "https://hooks.example.com/verifa"}))
+        .send()
+        .await)
+    .await;
+    let ep_id = ep["id"].as_str().unwrap().to_owned();
+    let secret = ep["secret"].as_str().unwrap().to_owned();
+    ok(app
+        .post(&format!("/api/v1/webhooks/endpoints/{ep_id}/rotate-secret"))
+        .send()
+        .await)
+    .await;
+    let r = app
+        .delete(&format!("/api/v1/webhooks/endpoints/{ep_id}"))
+        .send()
+        .await;
+    assert!(r.status.is_success(), "{}", r.status);
+
+    let workflow_events = events(&app, &format!("?resource_id={wf}")).await;
+    assert_eq!(
+        types(&workflow_events),
+        [
+            "workflow.default_set",
+            "workflow.updated",
+            "workflow.created"
+        ],
+        "the draft's publication is recorded on the draft"
+    );
+    let updated = events(&app, "?action=workflow.updated").await;
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0]["changes"], json!(["description"]));
+    let drafts = events(&app, &format!("?resource_id={draft}")).await;
+    assert_eq!(
+        types(&drafts),
+        ["workflow_draft.published", "workflow_draft.created"]
+    );
+    assert_eq!(drafts[0]["metadata"]["workflow_id"], wf.as_str());
+    assert_eq!(drafts[0]["metadata"]["version"], 2);
+
+    let endpoint_events = events(&app, &format!("?resource_id={ep_id}")).await;
+    assert_eq!(
+        types(&endpoint_events),
+        [
+            "webhook_endpoint.deleted",
+            "webhook_endpoint.secret_rotated",
+            "webhook_endpoint.created"
+        ]
+    );
+    assert_eq!(endpoint_events[1]["changes"], json!(["secret"]));
+    let text = serde_json::to_string(&endpoint_events).unwrap();
+    assert!(!text.contains(&secret), "a secret never reaches the trail");
+    let verified = app.get("/api/v1/events/verify").send().await.json();
+    assert_eq!(verified["valid"], true, "{verified}");
+}
+both_backends!(audit_covers_workflows_and_webhooks, workflows_and_webhooks);

@@ -53,8 +53,12 @@ pub async fn update_head_is_fenced_on_the_revision(stores: Stores) {
     let mut second = read.clone();
     second.description = Some("second".into());
 
-    stores.workflows.update_head(&first).await.expect("first");
-    let late = stores.workflows.update_head(&second).await;
+    stores
+        .workflows
+        .update_head(&first, &[])
+        .await
+        .expect("first");
+    let late = stores.workflows.update_head(&second, &[]).await;
 
     assert!(is_conflict(&late), "{late:?}");
     let stored = stores.workflows.get(&live, &read.id).await.unwrap();
@@ -64,14 +68,18 @@ pub async fn update_head_is_fenced_on_the_revision(stores: Stores) {
     // The next write made from the fresh copy goes through.
     let mut third = stored.clone();
     third.description = Some("third".into());
-    stores.workflows.update_head(&third).await.expect("fresh");
+    stores
+        .workflows
+        .update_head(&third, &[])
+        .await
+        .expect("fresh");
     let stored = stores.workflows.get(&live, &read.id).await.unwrap();
     assert_eq!(stored.revision, read.revision + 2);
     assert_eq!(stored.description.as_deref(), Some("third"));
     // Another tenant's copy finds nothing.
     let mut stranger = stored.clone();
     stranger.tenant = sandbox;
-    let got = stores.workflows.update_head(&stranger).await;
+    let got = stores.workflows.update_head(&stranger, &[]).await;
     assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
 }
 
@@ -81,7 +89,7 @@ pub async fn update_draft_is_fenced_on_the_revision(stores: Stores) {
     let wf = create_workflow(&stores, workflow(&live, "wfl_fence_d", false, t0())).await;
     stores
         .drafts
-        .insert_draft(&draft(&wf, "wfd_fence"))
+        .insert_draft(&draft(&wf, "wfd_fence"), &[])
         .await
         .unwrap();
     let read = stores
@@ -94,8 +102,12 @@ pub async fn update_draft_is_fenced_on_the_revision(stores: Stores) {
     let mut second = read.clone();
     second.description = Some("second".into());
 
-    stores.drafts.update_draft(&first).await.expect("first");
-    let late = stores.drafts.update_draft(&second).await;
+    stores
+        .drafts
+        .update_draft(&first, &[])
+        .await
+        .expect("first");
+    let late = stores.drafts.update_draft(&second, &[]).await;
 
     assert!(is_conflict(&late), "{late:?}");
     let stored = stores
@@ -124,10 +136,10 @@ pub async fn update_endpoint_is_fenced_on_the_revision(stores: Stores) {
 
     stores
         .endpoints
-        .update_endpoint(&first)
+        .update_endpoint(&first, &[])
         .await
         .expect("first");
-    let late = stores.endpoints.update_endpoint(&second).await;
+    let late = stores.endpoints.update_endpoint(&second, &[]).await;
 
     assert!(is_conflict(&late), "{late:?}");
     let stored = stores

@@ -260,7 +260,7 @@ pub fn endpoint(tenant: &Tenant, id: &str) -> EndpointRecord {
 pub async fn insert_endpoint(stores: &Stores, endpoint: EndpointRecord) -> EndpointRecord {
     stores
         .endpoints
-        .insert_endpoint(&endpoint)
+        .insert_endpoint(&endpoint, &[])
         .await
         .expect("insert endpoint");
     endpoint
@@ -368,7 +368,7 @@ pub async fn create_workflow(stores: &Stores, workflow: WorkflowRecord) -> Workf
     let first = version(&workflow, 1, &graph_text());
     stores
         .workflows
-        .create(&workflow, &first)
+        .create(&workflow, &first, &[])
         .await
         .expect("create workflow");
     workflow

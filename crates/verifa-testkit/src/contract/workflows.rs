@@ -72,7 +72,7 @@ pub async fn publish_is_a_compare_and_set_on_the_head_version(stores: Stores) {
     let head = create_workflow(&stores, workflow(&live, "wfl_race", true, t0())).await;
     let (d1, d2) = (draft(&head, "wfd_race_1"), draft(&head, "wfd_race_2"));
     for d in [&d1, &d2] {
-        stores.drafts.insert_draft(d).await.unwrap();
+        stores.drafts.insert_draft(d, &[]).await.unwrap();
     }
     let (p1, p2) = (
         publication(&head, &d1, "first"),
@@ -83,8 +83,8 @@ pub async fn publish_is_a_compare_and_set_on_the_head_version(stores: Stores) {
         let (w1, w2) = (stores.workflows.clone(), stores.workflows.clone());
         let (c1, c2) = (p1.clone(), p2.clone());
         tokio::join!(
-            tokio::spawn(async move { w1.publish(1, &c1).await }),
-            tokio::spawn(async move { w2.publish(1, &c2).await })
+            tokio::spawn(async move { w1.publish(1, &c1, &[]).await }),
+            tokio::spawn(async move { w2.publish(1, &c2, &[]).await })
         )
     };
     let (r1, r2) = (r1.unwrap(), r2.unwrap());
@@ -117,7 +117,7 @@ pub async fn publish_is_a_compare_and_set_on_the_head_version(stores: Stores) {
     assert_eq!(still_open.status, DraftStatus::Open);
     assert_eq!(still_open.published_version, None);
     // A late publication from the old version stays refused.
-    let late = stores.workflows.publish(1, lost).await;
+    let late = stores.workflows.publish(1, lost, &[]).await;
     assert!(matches!(late, Err(RepoError::Conflict(_))), "{late:?}");
     assert_eq!(
         stores
@@ -136,10 +136,10 @@ pub async fn publish_marks_the_draft_published(stores: Stores) {
     let (live, _) = organization(&stores, "org_pub").await;
     let head = create_workflow(&stores, workflow(&live, "wfl_pub", true, t0())).await;
     let d = draft(&head, "wfd_pub");
-    stores.drafts.insert_draft(&d).await.unwrap();
+    stores.drafts.insert_draft(&d, &[]).await.unwrap();
     let p = publication(&head, &d, "published name");
 
-    stores.workflows.publish(1, &p).await.unwrap();
+    stores.workflows.publish(1, &p, &[]).await.unwrap();
 
     let stored = stores.workflows.get(&live, "wfl_pub").await.unwrap();
     assert_eq!(stored.version, 2);
@@ -193,7 +193,7 @@ pub async fn one_default_per_tenant(stores: Stores) {
 
     stores
         .workflows
-        .set_default(&live, ids[0], at(2))
+        .set_default(&live, ids[0], at(2), &[])
         .await
         .unwrap();
     assert_eq!(defaults_of(&stores, &live, &ids).await, [true, false]);
@@ -218,7 +218,7 @@ pub async fn one_default_per_tenant(stores: Stores) {
     // Another tenant's workflow cannot become this tenant's default, and nothing moves.
     let refused = stores
         .workflows
-        .set_default(&live, "wfl_def_sandbox", at(3))
+        .set_default(&live, "wfl_def_sandbox", at(3), &[])
         .await;
     assert!(matches!(refused, Err(RepoError::NotFound)), "{refused:?}");
     assert_eq!(defaults_of(&stores, &live, &ids).await, [true, false]);
@@ -241,7 +241,7 @@ pub async fn stored_versions_are_returned_byte_for_byte(stores: Stores) {
     let mut first: VersionRecord = version(&head, 1, odd);
     first.steps_json = Some("[ {\"policy\":\"document_ocr\"} ]".into());
     first.data_requirements_json = Some("{\"b\":1,\"a\":[2, 1]}".into());
-    stores.workflows.create(&head, &first).await.unwrap();
+    stores.workflows.create(&head, &first, &[]).await.unwrap();
 
     let stored = stores
         .workflows
@@ -274,7 +274,7 @@ pub async fn workflow_reads_are_tenant_scoped(stores: Stores) {
     let head = create_workflow(&stores, workflow(&live, "wfl_iso", true, t0())).await;
     stores
         .drafts
-        .insert_draft(&draft(&head, "wfd_iso"))
+        .insert_draft(&draft(&head, "wfd_iso"), &[])
         .await
         .unwrap();
 
@@ -341,6 +341,7 @@ pub async fn workflow_reads_are_tenant_scoped(stores: Stores) {
                     percentage: 100,
                 }],
                 at(1),
+                &[],
             )
             .await;
         assert!(matches!(rollout, Err(RepoError::NotFound)), "{rollout:?}");

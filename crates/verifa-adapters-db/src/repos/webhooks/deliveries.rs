@@ -5,6 +5,7 @@ use super::rows::*;
 use crate::Database;
 use crate::entities::{webhook_deliveries as deliveries, webhook_endpoints as endpoints};
 use crate::error::map_db;
+use crate::repos::audit;
 use crate::repos::common::{fetch_page, settle};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,6 +14,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
     QueryOrder, Statement, TransactionTrait,
 };
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
@@ -264,7 +266,11 @@ impl DeliveryStore for Database {
                         if let Some(i) = resets.iter().position(|e| e == &a.endpoint_id) {
                             reset_failure_streaks(&txn, &[resets.swap_remove(i)]).await?;
                         }
-                        count_final_failure(&txn, a, breaker_threshold).await?
+                        let disabled = count_final_failure(&txn, a, breaker_threshold).await?;
+                        if disabled && let Some(draft) = &a.audit_if_disabled {
+                            audit::append(&txn, std::slice::from_ref(draft)).await?;
+                        }
+                        disabled
                     }
                 };
                 outcomes.push(FinishOutcome {
@@ -284,28 +290,39 @@ impl DeliveryStore for Database {
         tenant: &Tenant,
         id: &str,
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<DeliveryRecord, RepoError> {
-        let r = deliveries::Entity::update_many()
-            .col_expr(
-                deliveries::Column::Status,
-                Expr::value(DeliveryStatus::Pending.as_str()),
-            )
-            .col_expr(deliveries::Column::Attempts, Expr::value(0))
-            .col_expr(deliveries::Column::NextAttemptAt, Expr::value(now))
-            .col_expr(
-                deliveries::Column::CompletedAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
-            .filter(delivery_tenant(tenant))
-            .filter(deliveries::Column::Id.eq(id))
-            .filter(deliveries::Column::Status.eq(DeliveryStatus::Failed.as_str()))
-            .filter(deliveries::Column::IsTest.eq(false))
-            .exec(&self.conn)
-            .await
-            .map_err(map_db)?;
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let requeued = async {
+            let r = deliveries::Entity::update_many()
+                .col_expr(
+                    deliveries::Column::Status,
+                    Expr::value(DeliveryStatus::Pending.as_str()),
+                )
+                .col_expr(deliveries::Column::Attempts, Expr::value(0))
+                .col_expr(deliveries::Column::NextAttemptAt, Expr::value(now))
+                .col_expr(
+                    deliveries::Column::CompletedAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
+                .filter(delivery_tenant(tenant))
+                .filter(deliveries::Column::Id.eq(id))
+                .filter(deliveries::Column::Status.eq(DeliveryStatus::Failed.as_str()))
+                .filter(deliveries::Column::IsTest.eq(false))
+                .exec(&txn)
+                .await
+                .map_err(map_db)?;
+            if r.rows_affected == 0 {
+                return Ok(false);
+            }
+            audit::append(&txn, audit).await?;
+            Ok(true)
+        }
+        .await;
+        let requeued = settle(txn, requeued).await?;
         let current = self.get_delivery(tenant, id).await?;
-        if r.rows_affected == 0 {
+        if !requeued {
             return Err(RepoError::Conflict(format!(
                 "delivery is {}",
                 current.status.as_str()

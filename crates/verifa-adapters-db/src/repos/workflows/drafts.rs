@@ -6,7 +6,10 @@ use crate::entities::workflow_drafts as drafts;
 use crate::error::map_db;
 use crate::repos::common::{fenced, fetch_page, in_tenant};
 use async_trait::async_trait;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_domain::workflow::DraftStatus;
@@ -16,9 +19,14 @@ use verifa_ports::workflows::DraftStore;
 
 #[async_trait]
 impl DraftStore for Database {
-    async fn insert_draft(&self, d: &DraftRecord) -> Result<(), RepoError> {
-        draft_active(d).insert(&self.conn).await.map_err(map_db)?;
-        Ok(())
+    async fn insert_draft(&self, d: &DraftRecord, audit: &[AuditDraft]) -> Result<(), RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let outcome = async {
+            draft_active(d).insert(&txn).await.map_err(map_db)?;
+            crate::repos::audit::append(&txn, audit).await
+        }
+        .await;
+        crate::repos::common::settle(txn, outcome).await
     }
 
     async fn draft(
@@ -73,41 +81,47 @@ impl DraftStore for Database {
         })
     }
 
-    async fn update_draft(&self, d: &DraftRecord) -> Result<(), RepoError> {
-        let mut active = draft_active(d);
-        for col in [
-            drafts::Column::WorkflowId,
-            drafts::Column::OrgId,
-            drafts::Column::Environment,
-            drafts::Column::CreatedAt,
-            drafts::Column::BaseVersion,
-        ] {
-            active.not_set(col);
-        }
-        active.revision = Set(d.revision.saturating_add(1));
-        let scope = || {
-            in_tenant(
+    async fn update_draft(&self, d: &DraftRecord, audit: &[AuditDraft]) -> Result<(), RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let outcome = async {
+            let mut active = draft_active(d);
+            for col in [
+                drafts::Column::WorkflowId,
                 drafts::Column::OrgId,
                 drafts::Column::Environment,
-                &d.tenant,
-            )
-            .add(drafts::Column::Id.eq(d.id.clone()))
-        };
-        let r = drafts::Entity::update_many()
-            .set(active)
-            .filter(scope())
-            .filter(drafts::Column::Revision.eq(d.revision))
-            .exec(&self.conn)
-            .await
-            .map_err(map_db)?;
-        fenced(r.rows_affected, async {
-            Ok(drafts::Entity::find()
+                drafts::Column::CreatedAt,
+                drafts::Column::BaseVersion,
+            ] {
+                active.not_set(col);
+            }
+            active.revision = Set(d.revision.saturating_add(1));
+            let scope = || {
+                in_tenant(
+                    drafts::Column::OrgId,
+                    drafts::Column::Environment,
+                    &d.tenant,
+                )
+                .add(drafts::Column::Id.eq(d.id.clone()))
+            };
+            let r = drafts::Entity::update_many()
+                .set(active)
                 .filter(scope())
-                .one(&self.conn)
+                .filter(drafts::Column::Revision.eq(d.revision))
+                .exec(&txn)
                 .await
-                .map_err(map_db)?
-                .is_some())
-        })
-        .await
+                .map_err(map_db)?;
+            fenced(r.rows_affected, async {
+                Ok(drafts::Entity::find()
+                    .filter(scope())
+                    .one(&txn)
+                    .await
+                    .map_err(map_db)?
+                    .is_some())
+            })
+            .await?;
+            crate::repos::audit::append(&txn, audit).await
+        }
+        .await;
+        crate::repos::common::settle(txn, outcome).await
     }
 }

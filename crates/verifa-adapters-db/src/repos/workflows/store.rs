@@ -13,6 +13,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
+use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_domain::workflow::RolloutEntry;
@@ -26,6 +27,7 @@ impl WorkflowStore for Database {
         &self,
         workflow: &WorkflowRecord,
         first_version: &VersionRecord,
+        audit: &[AuditDraft],
     ) -> Result<(), RepoError> {
         let txn = self.conn.begin().await.map_err(map_db)?;
         if workflow.is_default {
@@ -39,6 +41,7 @@ impl WorkflowStore for Database {
             .insert(&txn)
             .await
             .map_err(map_db)?;
+        crate::repos::audit::append(&txn, audit).await?;
         txn.commit().await.map_err(map_db)
     }
 
@@ -103,44 +106,55 @@ impl WorkflowStore for Database {
         })
     }
 
-    async fn update_head(&self, w: &WorkflowRecord) -> Result<(), RepoError> {
-        let r = workflows::Entity::update_many()
-            .col_expr(workflows::Column::Name, Expr::value(w.name.clone()))
-            .col_expr(
-                workflows::Column::Description,
-                Expr::value(w.description.clone()),
-            )
-            .col_expr(
-                workflows::Column::ScreeningSettings,
-                Expr::value(json_text(&w.screening_settings)),
-            )
-            .col_expr(
-                workflows::Column::GraphLayout,
-                Expr::value(json_text(&w.graph_layout)),
-            )
-            .col_expr(workflows::Column::IsActive, Expr::value(w.is_active))
-            .col_expr(workflows::Column::UpdatedAt, Expr::value(w.updated_at))
-            .col_expr(
-                workflows::Column::Revision,
-                Expr::value(w.revision.saturating_add(1)),
-            )
-            .filter(head(&w.tenant, &w.id))
-            .filter(workflows::Column::Revision.eq(w.revision))
-            .exec(&self.conn)
-            .await
-            .map_err(map_db)?;
-        fenced(r.rows_affected, async {
-            Ok(workflows::Entity::find()
+    async fn update_head(&self, w: &WorkflowRecord, audit: &[AuditDraft]) -> Result<(), RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let outcome = async {
+            let r = workflows::Entity::update_many()
+                .col_expr(workflows::Column::Name, Expr::value(w.name.clone()))
+                .col_expr(
+                    workflows::Column::Description,
+                    Expr::value(w.description.clone()),
+                )
+                .col_expr(
+                    workflows::Column::ScreeningSettings,
+                    Expr::value(json_text(&w.screening_settings)),
+                )
+                .col_expr(
+                    workflows::Column::GraphLayout,
+                    Expr::value(json_text(&w.graph_layout)),
+                )
+                .col_expr(workflows::Column::IsActive, Expr::value(w.is_active))
+                .col_expr(workflows::Column::UpdatedAt, Expr::value(w.updated_at))
+                .col_expr(
+                    workflows::Column::Revision,
+                    Expr::value(w.revision.saturating_add(1)),
+                )
                 .filter(head(&w.tenant, &w.id))
-                .one(&self.conn)
+                .filter(workflows::Column::Revision.eq(w.revision))
+                .exec(&txn)
                 .await
-                .map_err(map_db)?
-                .is_some())
-        })
-        .await
+                .map_err(map_db)?;
+            fenced(r.rows_affected, async {
+                Ok(workflows::Entity::find()
+                    .filter(head(&w.tenant, &w.id))
+                    .one(&txn)
+                    .await
+                    .map_err(map_db)?
+                    .is_some())
+            })
+            .await?;
+            crate::repos::audit::append(&txn, audit).await
+        }
+        .await;
+        crate::repos::common::settle(txn, outcome).await
     }
 
-    async fn publish(&self, expected_version: i32, p: &Publication) -> Result<(), RepoError> {
+    async fn publish(
+        &self,
+        expected_version: i32,
+        p: &Publication,
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
         let w = &p.workflow;
         let txn = self.conn.begin().await.map_err(map_db)?;
         // Claim the head first: of two concurrent publishers only one sees its expected version.
@@ -200,6 +214,7 @@ impl WorkflowStore for Database {
                 .await
                 .map_err(map_db)?;
         }
+        crate::repos::audit::append(&txn, audit).await?;
         txn.commit().await.map_err(map_db)
     }
 
@@ -208,6 +223,7 @@ impl WorkflowStore for Database {
         tenant: &Tenant,
         id: &str,
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<(), RepoError> {
         let txn = self.conn.begin().await.map_err(map_db)?;
         clear_default(&txn, tenant).await?;
@@ -228,6 +244,7 @@ impl WorkflowStore for Database {
             let _ = txn.rollback().await;
             return Err(RepoError::NotFound);
         }
+        crate::repos::audit::append(&txn, audit).await?;
         txn.commit().await.map_err(map_db)
     }
 
@@ -237,29 +254,34 @@ impl WorkflowStore for Database {
         id: &str,
         entries: &[RolloutEntry],
         now: DateTime<Utc>,
+        audit: &[AuditDraft],
     ) -> Result<(), RepoError> {
-        let r = workflows::Entity::update_many()
-            .col_expr(
-                workflows::Column::Rollout,
-                Expr::value(rollout_text(entries)),
-            )
-            .col_expr(workflows::Column::RolloutUpdatedAt, Expr::value(now))
-            .col_expr(workflows::Column::Revision, bump())
-            .col_expr(workflows::Column::UpdatedAt, Expr::value(now))
-            .filter(in_tenant(
-                workflows::Column::OrgId,
-                workflows::Column::Environment,
-                tenant,
-            ))
-            .filter(workflows::Column::Id.eq(id))
-            .exec(&self.conn)
-            .await
-            .map_err(map_db)?;
-        if r.rows_affected == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
+        let txn = self.conn.begin().await.map_err(map_db)?;
+        let outcome = async {
+            let r = workflows::Entity::update_many()
+                .col_expr(
+                    workflows::Column::Rollout,
+                    Expr::value(rollout_text(entries)),
+                )
+                .col_expr(workflows::Column::RolloutUpdatedAt, Expr::value(now))
+                .col_expr(workflows::Column::Revision, bump())
+                .col_expr(workflows::Column::UpdatedAt, Expr::value(now))
+                .filter(in_tenant(
+                    workflows::Column::OrgId,
+                    workflows::Column::Environment,
+                    tenant,
+                ))
+                .filter(workflows::Column::Id.eq(id))
+                .exec(&txn)
+                .await
+                .map_err(map_db)?;
+            if r.rows_affected == 0 {
+                return Err(RepoError::NotFound);
+            }
+            crate::repos::audit::append(&txn, audit).await
         }
+        .await;
+        crate::repos::common::settle(txn, outcome).await
     }
 
     async fn versions(

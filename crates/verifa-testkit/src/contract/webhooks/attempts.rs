@@ -106,15 +106,29 @@ pub async fn breaker_disables_at_the_threshold(stores: Stores) {
         .unwrap();
     assert_eq!(claimed.len(), 6);
 
+    // Every final failure carries the event to record if it trips the breaker.
+    let with_audit = |d: &DeliveryRecord, next: AttemptNext, seconds: i64| {
+        let mut a = outcome(d, "d", next, at(seconds));
+        a.audit_if_disabled = (next == AttemptNext::Failed).then(|| {
+            crate::contract::audit::draft(
+                &live,
+                &format!("aud_breaker_{}", d.id),
+                "webhook_endpoint.disabled",
+                &ep.id,
+                seconds,
+            )
+        });
+        a
+    };
     let outcomes = stores
         .deliveries
         .finish_attempts(
             &[
-                outcome(&claimed[0], "d", AttemptNext::Failed, at(1)),
-                outcome(&claimed[1], "d", AttemptNext::Succeeded, at(1)),
-                outcome(&claimed[2], "d", AttemptNext::Failed, at(1)),
-                outcome(&claimed[3], "d", AttemptNext::RetryAt(at(500)), at(1)),
-                outcome(&claimed[4], "d", AttemptNext::Failed, at(1)),
+                with_audit(&claimed[0], AttemptNext::Failed, 1),
+                with_audit(&claimed[1], AttemptNext::Succeeded, 1),
+                with_audit(&claimed[2], AttemptNext::Failed, 1),
+                with_audit(&claimed[3], AttemptNext::RetryAt(at(500)), 1),
+                with_audit(&claimed[4], AttemptNext::Failed, 1),
             ],
             3,
         )
@@ -140,7 +154,7 @@ pub async fn breaker_disables_at_the_threshold(stores: Stores) {
 
     let tripping = stores
         .deliveries
-        .finish_attempts(&[outcome(&claimed[5], "d", AttemptNext::Failed, at(2))], 3)
+        .finish_attempts(&[with_audit(&claimed[5], AttemptNext::Failed, 2)], 3)
         .await
         .unwrap();
     assert_eq!(tripping.len(), 1);
@@ -156,6 +170,13 @@ pub async fn breaker_disables_at_the_threshold(stores: Stores) {
             .await
             .unwrap()
             .is_empty()
+    );
+    let trail = stores.audit.chain_slice(&live, 0, None, 100).await.unwrap();
+    let ids: Vec<&str> = trail.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [format!("aud_breaker_{}", claimed[5].id)],
+        "only the attempt that tripped the breaker is recorded, with it"
     );
 }
 
@@ -269,7 +290,10 @@ pub async fn requeue_failed_only_from_failed(stores: Stores) {
 
     for id in ["whd_rq_ok", "whd_rq_pending"] {
         let before = stores.deliveries.get_delivery(&live, id).await.unwrap();
-        let refused = stores.deliveries.requeue_failed(&live, id, at(5)).await;
+        let refused = stores
+            .deliveries
+            .requeue_failed(&live, id, at(5), &[])
+            .await;
         assert!(
             matches!(refused, Err(RepoError::Conflict(_))),
             "{id}: {refused:?}"
@@ -281,7 +305,7 @@ pub async fn requeue_failed_only_from_failed(stores: Stores) {
     }
     let hidden = stores
         .deliveries
-        .requeue_failed(&sandbox, "whd_rq_fail", at(5))
+        .requeue_failed(&sandbox, "whd_rq_fail", at(5), &[])
         .await;
     assert!(matches!(hidden, Err(RepoError::NotFound)), "{hidden:?}");
     assert_eq!(
@@ -296,7 +320,7 @@ pub async fn requeue_failed_only_from_failed(stores: Stores) {
 
     let requeued = stores
         .deliveries
-        .requeue_failed(&live, "whd_rq_fail", at(5))
+        .requeue_failed(&live, "whd_rq_fail", at(5), &[])
         .await
         .unwrap();
     assert_eq!(requeued.status, DeliveryStatus::Pending);

@@ -17,7 +17,10 @@ pub async fn delete_endpoint_deletes_its_deliveries(stores: Stores) {
     )
     .await;
 
-    let refused = stores.endpoints.delete_endpoint(&sandbox, &gone.id).await;
+    let refused = stores
+        .endpoints
+        .delete_endpoint(&sandbox, &gone.id, &[])
+        .await;
     assert!(matches!(refused, Err(RepoError::NotFound)), "{refused:?}");
     assert!(
         stores
@@ -29,7 +32,7 @@ pub async fn delete_endpoint_deletes_its_deliveries(stores: Stores) {
 
     stores
         .endpoints
-        .delete_endpoint(&live, &gone.id)
+        .delete_endpoint(&live, &gone.id, &[])
         .await
         .unwrap();
     let got = stores.endpoints.get_endpoint(&live, &gone.id).await;
@@ -45,7 +48,7 @@ pub async fn delete_endpoint_deletes_its_deliveries(stores: Stores) {
             .await
             .is_ok()
     );
-    let again = stores.endpoints.delete_endpoint(&live, &gone.id).await;
+    let again = stores.endpoints.delete_endpoint(&live, &gone.id, &[]).await;
     assert!(matches!(again, Err(RepoError::NotFound)), "{again:?}");
 }
 

@@ -41,6 +41,7 @@ fn outcome(
         error: None,
         duration_ms: 1,
         next,
+        audit_if_disabled: None,
     }
 }
 
