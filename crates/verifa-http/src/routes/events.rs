@@ -30,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// One audit event: what changed (field names, never values), who did it, from where, and
 /// its place in the hash chain.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EventObject {
+pub struct AuditEventObject {
     /// `aud_…`.
     #[schema(example = "aud_0192f8c2a1b27c3e8d4f5a6b7c8d9e0f")]
     pub id: String,
@@ -72,7 +72,7 @@ pub struct EventObject {
     pub hash: String,
 }
 
-impl From<AuditEvent> for EventObject {
+impl From<AuditEvent> for AuditEventObject {
     fn from(e: AuditEvent) -> Self {
         Self {
             created_at: micros::format(&e.created_at),
@@ -97,9 +97,9 @@ impl From<AuditEvent> for EventObject {
 
 /// A page of events, newest first.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EventList {
+pub struct AuditEventList {
     /// The events.
-    pub data: Vec<EventObject>,
+    pub data: Vec<AuditEventObject>,
     /// Counts.
     pub pagination: Pagination,
 }
@@ -187,12 +187,12 @@ fn parse_sequence(field: &str, raw: &Option<String>) -> Result<Option<i64>, ApiE
 
 /// Lists the audit events of the key's organization and environment, newest first.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventListQuery), security(("api_key" = [])), responses(
-    (status = 200, body = EventList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    (status = 200, body = AuditEventList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_events(
     State(state): State<AppState>,
     auth: Authenticated,
     ApiQuery(q): ApiQuery<EventListQuery>,
-) -> ApiResult<Json<EventList>> {
+) -> ApiResult<Json<AuditEventList>> {
     let caller = auth.require(READ)?;
     let query = EventQuery {
         action: q.action,
@@ -210,7 +210,7 @@ pub async fn list_events(
     .page(DEFAULT_LIMIT)?;
     let page = state.services.audit.list(caller, query, page).await?;
     let pagination = Pagination::from(&page);
-    Ok(Json(EventList {
+    Ok(Json(AuditEventList {
         data: page.items.into_iter().map(Into::into).collect(),
         pagination,
     }))
@@ -235,12 +235,12 @@ pub async fn verify_events(
 
 /// Gets one audit event.
 #[utoipa::path(get, path = "/api/v1/events/{event_id}", tag = "events", params(("event_id" = String, Path)), security(("api_key" = [])), responses(
-    (status = 200, body = EventObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    (status = 200, body = AuditEventObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_event(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(event_id): Path<String>,
-) -> ApiResult<Json<EventObject>> {
+) -> ApiResult<Json<AuditEventObject>> {
     let caller = auth.require(READ)?;
     Ok(Json(
         state.services.audit.get(caller, &event_id).await?.into(),
