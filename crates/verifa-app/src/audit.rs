@@ -1,112 +1,22 @@
-//! The audit trail (CONTRACT §6.2): how use cases describe a change ([`Caller::audit`],
-//! [`system_audit`]), and reading and verifying the trail (`GET /events`, `/events/{id}`,
-//! `/events/verify`, `verifa audit verify`).
+//! Reading and verifying the audit trail (CONTRACT §6.2): `GET /events`, `/events/{id}`,
+//! `/events/verify` and `verifa audit verify`. Use cases describe their changes through
+//! [`crate::actor`].
 //!
 //! Drafts travel with the change into the store, which seals and appends them in the same
 //! transaction; see `verifa_ports::audit`.
 
-use crate::api_keys::Caller;
+use crate::actor::Caller;
 use crate::error::AppError;
-use crate::ids::{new_id, prefix};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use verifa_domain::audit::AuditEvent;
 use verifa_domain::audit::chain::{ChainHead, ChainReport, ChainVerifier};
-use verifa_domain::audit::{Actor, AuditDraft, AuditEvent, RequestMeta};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::{Environment, Tenant};
 use verifa_ports::audit::{AuditFilter, AuditLog};
 
 /// Events read per round trip while verifying.
 const VERIFY_BATCH: u64 = 1_000;
-
-impl Caller {
-    /// Wraps an authenticated key (no request metadata yet).
-    pub fn new(key: verifa_domain::api_key::ApiKey) -> Self {
-        Self {
-            key,
-            request: RequestMeta::default(),
-        }
-    }
-
-    /// Who this caller is in the audit trail.
-    pub fn actor(&self) -> Actor {
-        Actor::ApiKey(self.key.key_prefix.clone())
-    }
-
-    /// A draft of `action` on a resource, by this caller, in its tenant's chain.
-    pub fn audit(
-        &self,
-        action: &str,
-        resource_type: &str,
-        resource_id: &str,
-        at: DateTime<Utc>,
-    ) -> AuditDraft {
-        self.audit_in(self.tenant(), action, resource_type, resource_id, at)
-    }
-
-    /// The same in another chain of the caller's organization (org users use `live`).
-    pub fn audit_in(
-        &self,
-        tenant: Tenant,
-        action: &str,
-        resource_type: &str,
-        resource_id: &str,
-        at: DateTime<Utc>,
-    ) -> AuditDraft {
-        let mut draft = system_audit(tenant, action, resource_type, resource_id, at);
-        draft.actor = self.actor();
-        draft.request = self.request.clone();
-        draft
-    }
-}
-
-/// Who a use case acts for: a request's caller, or the system (jobs, operator commands).
-#[derive(Debug, Clone, Copy)]
-pub enum By<'a> {
-    /// An authenticated request.
-    Caller(&'a Caller),
-    /// A job or an operator command.
-    System,
-}
-
-impl By<'_> {
-    /// A draft of `action` by this author, in `tenant`'s chain.
-    pub fn audit(
-        self,
-        tenant: Tenant,
-        action: &str,
-        resource_type: &str,
-        resource_id: &str,
-        at: DateTime<Utc>,
-    ) -> AuditDraft {
-        match self {
-            By::Caller(caller) => caller.audit_in(tenant, action, resource_type, resource_id, at),
-            By::System => system_audit(tenant, action, resource_type, resource_id, at),
-        }
-    }
-}
-
-/// A draft of `action` by the system (a job or an operator command), without a request.
-pub fn system_audit(
-    tenant: Tenant,
-    action: &str,
-    resource_type: &str,
-    resource_id: &str,
-    at: DateTime<Utc>,
-) -> AuditDraft {
-    AuditDraft {
-        id: new_id(prefix::AUDIT_EVENT),
-        tenant,
-        action: action.to_owned(),
-        resource_type: resource_type.to_owned(),
-        resource_id: resource_id.to_owned(),
-        actor: Actor::System,
-        changes: Vec::new(),
-        metadata: serde_json::Map::new(),
-        request: RequestMeta::default(),
-        at,
-    }
-}
 
 /// Filters of `GET /events`, as received.
 #[derive(Debug, Clone, Default)]

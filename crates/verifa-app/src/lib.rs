@@ -9,6 +9,7 @@
 //! - [`rate_limit`]: an in-process fixed-window limiter implementing the rate-limit port.
 //! - [`ids`], [`secrets`], [`clock`]: identifiers, random secrets and the system clock.
 
+pub mod actor;
 pub mod api_keys;
 pub mod audit;
 pub mod clock;

@@ -6,8 +6,8 @@
 //! sandbox key never mints a login that sees live data. An organization that has an active
 //! admin keeps one (409 `conflict`).
 
+use crate::actor::By;
 use crate::api_keys::Caller;
-use crate::audit::By;
 use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
 use crate::retry::{Attempt, retrying, written};

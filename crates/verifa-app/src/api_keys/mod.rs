@@ -8,6 +8,7 @@
 mod auth;
 mod manage;
 
+pub use crate::actor::Caller;
 pub use auth::AuthOutcome;
 
 use crate::error::{AppError, FieldError};
@@ -31,22 +32,6 @@ pub(crate) const CREATED_FIELDS: [&str; 4] = ["type", "scopes", "label", "expire
 
 /// Response key casings a key may default to.
 pub const INFLECTIONS: &[&str] = &["snake", "camel", "kebab"];
-
-/// The caller of a request, once authenticated.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The key that authenticated the request.
-    pub key: ApiKey,
-    /// Where the request came from, for the audit trail (set by the HTTP edge).
-    pub request: verifa_domain::audit::RequestMeta,
-}
-
-impl Caller {
-    /// The tenant every operation of this request is scoped to.
-    pub fn tenant(&self) -> Tenant {
-        Tenant::new(self.key.org_id.clone(), self.key.environment)
-    }
-}
 
 /// Why a request could not be authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,7 +322,7 @@ pub fn key_not_found(e: RepoError) -> AppError {
 
 /// The `api_key.created` event of a key made by the system (bootstrap, seed, operator command).
 pub fn created_by_system(key: &ApiKey) -> verifa_domain::audit::AuditDraft {
-    crate::audit::system_audit(
+    crate::actor::system_audit(
         Tenant::new(key.org_id.clone(), key.environment),
         "api_key.created",
         "api_key",

@@ -2,8 +2,8 @@
 //! document storage, and recorded with the session change they cause (`pending` → `capturing`).
 
 use super::{SessionService, change_by, illegal};
+use crate::actor::By;
 use crate::api_keys::Caller;
-use crate::audit::By;
 use crate::error::{AppError, FieldError};
 use crate::ids::new_id;
 use crate::retry::{Attempt, retrying};

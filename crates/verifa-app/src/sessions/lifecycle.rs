@@ -2,8 +2,8 @@
 
 use super::mutate;
 use super::{SessionService, SessionView, change_by, fields_context, illegal};
+use crate::actor::By;
 use crate::api_keys::Caller;
-use crate::audit::By;
 use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
 use chrono::{DateTime, Utc};

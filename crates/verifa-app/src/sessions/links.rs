@@ -3,8 +3,8 @@
 
 use super::mutate;
 use super::{SessionService, SessionView, change_by, illegal, token_hash};
+use crate::actor::By;
 use crate::api_keys::Caller;
-use crate::audit::By;
 use crate::error::AppError;
 use crate::secrets::random_base62;
 use chrono::{DateTime, Duration, Utc};

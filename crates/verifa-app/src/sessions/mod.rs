@@ -24,7 +24,7 @@ pub use lifecycle::{MAX_CHECK_NAME_LEN, MAX_CHECKS, MAX_REDIRECT_URL_LEN, NewSes
 pub use links::MAX_LINK_MINUTES;
 pub use results::ResultView;
 
-use crate::audit::By;
+use crate::actor::By;
 use crate::crypto::Cipher;
 use crate::error::AppError;
 use crate::ids::new_id;

@@ -4,8 +4,8 @@
 
 use super::mutate;
 use super::{SessionService, change_by, illegal};
+use crate::actor::By;
 use crate::api_keys::Caller;
-use crate::audit::By;
 use crate::error::AppError;
 use crate::ids::{new_id, prefix};
 use chrono::{DateTime, Utc};

@@ -7,8 +7,8 @@
 
 use super::lifecycle::result_context;
 use super::{SessionService, change_by, illegal, mutate};
+use crate::actor::By;
 use crate::api_keys::Caller;
-use crate::audit::By;
 use crate::error::AppError;
 use crate::ids::{new_id, prefix};
 use crate::runs::sandbox_extracted_data;

@@ -2,7 +2,7 @@
 
 use super::stats::DispatcherStats;
 use super::{WebhookSettings, attempt_error, jitter, open_secret, prefix, send_signed};
-use crate::audit::system_audit;
+use crate::actor::system_audit;
 use crate::crypto::Cipher;
 use crate::error::AppError;
 use crate::ids::new_id;
