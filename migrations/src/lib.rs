@@ -18,6 +18,7 @@ mod m20261126_000006_claim_indexes;
 mod m20261201_000007_revisions;
 mod m20261202_000008_org_users;
 mod m20261202_000009_audit_events;
+mod m20261202_000010_identities;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_revisions::Migration),
             Box::new(m20261202_000008_org_users::Migration),
             Box::new(m20261202_000009_audit_events::Migration),
+            Box::new(m20261202_000010_identities::Migration),
         ]
     }
 }

@@ -75,6 +75,9 @@ pub(crate) fn apply_change(w: &mut World, change: &SessionChange) {
             }
         }
     }
+    if let Some(feed) = &change.identity {
+        crate::identities::feed(w, s, feed);
+    }
     crate::audit::append(w, &change.audit);
 }
 

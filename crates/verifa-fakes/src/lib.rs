@@ -20,6 +20,7 @@ mod clock;
 mod duplicates;
 mod health;
 mod idempotency;
+mod identities;
 mod org_users;
 mod organizations;
 mod runs;

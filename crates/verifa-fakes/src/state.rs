@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use verifa_domain::api_key::ApiKey;
 use verifa_domain::audit::AuditEvent;
 use verifa_domain::audit::chain::ChainHead;
+use verifa_domain::identity::{Identity, IdentityType};
 use verifa_domain::org_user::OrgUser;
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::run::WorkflowRun;
@@ -65,6 +66,8 @@ pub(crate) struct World {
     pub fan_out_cursor: i64,
     pub audit_events: Vec<AuditEvent>,
     pub audit_heads: BTreeMap<Tenant, ChainHead>,
+    pub identities: BTreeMap<String, Identity>,
+    pub identity_types: BTreeMap<String, IdentityType>,
 }
 
 impl World {

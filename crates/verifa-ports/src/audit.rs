@@ -30,6 +30,8 @@ pub struct AuditFilter {
     pub resource_type: Option<String>,
     /// Exactly this resource id.
     pub resource_id: Option<String>,
+    /// Any of these resource ids (empty: no condition); an identity's log uses it.
+    pub resource_ids: Vec<String>,
     /// Exactly this actor (wire form).
     pub actor: Option<String>,
     /// Created at or after.
@@ -48,6 +50,7 @@ impl AuditFilter {
         equal(&self.action, &event.action)
             && equal(&self.resource_type, &event.resource_type)
             && equal(&self.resource_id, &event.resource_id)
+            && (self.resource_ids.is_empty() || self.resource_ids.contains(&event.resource_id))
             && equal(&self.actor, &event.actor)
             && self.created_after.is_none_or(|at| event.created_at >= at)
             && self.created_before.is_none_or(|at| event.created_at < at)

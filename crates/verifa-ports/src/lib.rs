@@ -12,6 +12,7 @@ pub mod duplicates;
 pub mod error;
 pub mod health;
 pub mod idempotency;
+pub mod identities;
 pub mod org_users;
 pub mod organizations;
 pub mod rate_limit;

@@ -12,6 +12,8 @@ pub struct Model {
     pub status: String,
     pub workflow_id: Option<String>,
     pub external_ref: Option<String>,
+    /// The identity it fed on completion.
+    pub identity_id: Option<String>,
     pub metadata: String,
     pub country: Option<String>,
     pub checks: Option<String>,

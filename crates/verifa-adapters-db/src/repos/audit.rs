@@ -196,6 +196,9 @@ impl AuditLog for Database {
                 query = query.filter(column.eq(value.clone()));
             }
         }
+        if !filter.resource_ids.is_empty() {
+            query = query.filter(events::Column::ResourceId.is_in(filter.resource_ids.clone()));
+        }
         if let Some(after) = filter.created_after {
             query = query.filter(events::Column::CreatedAt.gte(after));
         }

@@ -6,6 +6,7 @@ mod common;
 mod duplicates;
 mod health;
 mod idempotency;
+pub(crate) mod identities;
 mod org_users;
 mod organizations;
 mod runs;

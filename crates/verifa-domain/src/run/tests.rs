@@ -35,6 +35,7 @@ fn session() -> Session {
         status: SessionStatus::Processing,
         workflow_id: Some("wfl_1".into()),
         external_ref: None,
+        identity_id: None,
         metadata: Map::new(),
         country: Some("DE".into()),
         checks: None,

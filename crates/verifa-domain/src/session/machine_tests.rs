@@ -16,6 +16,7 @@ fn session(status: SessionStatus) -> Session {
         status,
         workflow_id: None,
         external_ref: Some("user_1".into()),
+        identity_id: None,
         metadata: Map::new(),
         country: None,
         checks: None,

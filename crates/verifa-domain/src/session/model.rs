@@ -21,6 +21,8 @@ pub struct Session {
     pub workflow_id: Option<String>,
     /// Caller's reference.
     pub external_ref: Option<String>,
+    /// The identity the session fed on completion (`idn_…`; CONTRACT §7.1).
+    pub identity_id: Option<String>,
     /// Caller's metadata.
     pub metadata: Map<String, Value>,
     /// ISO country.

@@ -139,6 +139,9 @@ pub struct SessionChange {
     pub run: Option<RunWrite>,
     /// Audit events recording who made the change, appended in the same transaction.
     pub audit: Vec<AuditDraft>,
+    /// The identity a completing session feeds (upserted in the same transaction; see
+    /// [`crate::identities::resolve_feed`]).
+    pub identity: Option<crate::identities::IdentityFeed>,
 }
 
 impl SessionChange {
@@ -162,12 +165,19 @@ impl SessionChange {
             result: ResultWrite::Keep,
             run: None,
             audit: Vec::new(),
+            identity: None,
         }
     }
 
     /// The same change, also recording `draft` in the audit trail.
     pub fn with_audit(mut self, draft: AuditDraft) -> Self {
         self.audit.push(draft);
+        self
+    }
+
+    /// The same change, also feeding the session's identity.
+    pub fn feeding_identity(mut self, feed: crate::identities::IdentityFeed) -> Self {
+        self.identity = Some(feed);
         self
     }
 

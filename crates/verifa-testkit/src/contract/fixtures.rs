@@ -78,6 +78,7 @@ pub fn session(
         status,
         workflow_id: Some("wfl_contract".into()),
         external_ref: Some(format!("ref_{id}")),
+        identity_id: None,
         metadata: Map::from_iter([("plan".to_owned(), json!("gold"))]),
         country: Some("FR".into()),
         checks: None,
@@ -135,6 +136,7 @@ pub fn change(
         result: Default::default(),
         run: None,
         audit: Vec::new(),
+        identity: None,
     }
 }
 

@@ -20,6 +20,7 @@ pub mod audit;
 pub mod fences;
 pub mod fixtures;
 pub mod idempotency;
+pub mod identities;
 pub mod org_users;
 pub mod runs;
 pub mod sessions;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use verifa_ports::api_keys::ApiKeyRepository;
 use verifa_ports::audit::AuditLog;
 use verifa_ports::idempotency::IdempotencyStore;
+use verifa_ports::identities::{IdentityStore, IdentityTypeStore};
 use verifa_ports::org_users::OrgUserRepository;
 use verifa_ports::organizations::OrganizationRepository;
 use verifa_ports::runs::RunStore;
@@ -66,6 +68,10 @@ pub struct Stores {
     pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Organization users.
     pub org_users: Arc<dyn OrgUserRepository>,
+    /// Identities.
+    pub identities: Arc<dyn IdentityStore>,
+    /// Identity types.
+    pub identity_types: Arc<dyn IdentityTypeStore>,
     /// The audit trail.
     pub audit: Arc<dyn AuditLog>,
 }
@@ -87,6 +93,8 @@ impl Stores {
             + IdempotencyStore
             + ApiKeyRepository
             + OrgUserRepository
+            + IdentityStore
+            + IdentityTypeStore
             + AuditLog
             + 'static,
     {
@@ -104,6 +112,8 @@ impl Stores {
             idempotency: store.clone(),
             api_keys: store.clone(),
             org_users: store.clone(),
+            identities: store.clone(),
+            identity_types: store.clone(),
             audit: store,
         }
     }
@@ -175,6 +185,12 @@ macro_rules! contract_suite {
             audit::concurrent_appends_never_share_a_sequence,
             audit::audit_events_commit_with_their_change,
             audit::audit_list_filters_and_orders,
+            identities::completing_session_upserts_its_identity,
+            identities::concurrent_completions_of_one_person_make_one_identity,
+            identities::identity_external_ref_is_unique_per_tenant,
+            identities::identity_update_is_fenced_and_lists_filter,
+            identities::identity_types_keep_one_default,
+            identities::merge_moves_sessions_atomically,
         );
     };
 }

@@ -78,6 +78,9 @@ pub(crate) async fn apply_in(
     append_events(txn, s, &change.events).await?;
     write_result(txn, s, &change.result).await?;
     write_run(txn, s, change, cipher).await?;
+    if let Some(feed) = &change.identity {
+        crate::repos::identities::feed::feed_in(txn, s, feed).await?;
+    }
     crate::repos::audit::append(txn, &change.audit).await
 }
 

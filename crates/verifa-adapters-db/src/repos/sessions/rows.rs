@@ -24,6 +24,7 @@ pub(crate) fn session_active(s: &Session) -> Result<sessions::ActiveModel, RepoE
         status: Set(s.status.as_str().to_owned()),
         workflow_id: Set(s.workflow_id.clone()),
         external_ref: Set(s.external_ref.clone()),
+        identity_id: Set(s.identity_id.clone()),
         metadata: Set(Value::Object(s.metadata.clone()).to_string()),
         country: Set(s.country.clone()),
         checks: Set(s
@@ -75,6 +76,7 @@ pub(crate) fn session_from(m: sessions::Model) -> Result<Session, RepoError> {
         id: m.id,
         workflow_id: m.workflow_id,
         external_ref: m.external_ref,
+        identity_id: m.identity_id,
         country: m.country,
         fields_sealed: m.fields_encrypted,
         redirect_url: m.redirect_url,
