@@ -72,6 +72,7 @@ impl AuditService {
             action: blank(query.action),
             resource_type: blank(query.resource_type),
             resource_id: blank(query.resource_id),
+            resource_ids: Vec::new(),
             actor: blank(query.actor),
             created_after: query.created_after,
             created_before: query.created_before,

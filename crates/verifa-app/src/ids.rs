@@ -23,6 +23,12 @@ pub mod prefix {
     pub const REQUEST: &str = "req";
     /// Audit event.
     pub const AUDIT_EVENT: &str = "aud";
+    /// Identity.
+    pub const IDENTITY: &str = "idn";
+    /// Identity type.
+    pub const IDENTITY_TYPE: &str = "idt";
+    /// Webhook outbox event.
+    pub const EVENT: &str = "evt";
 }
 
 /// A new id with the given prefix.

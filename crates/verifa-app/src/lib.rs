@@ -16,6 +16,7 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod idempotency;
+pub mod identities;
 pub mod ids;
 pub mod org_users;
 pub mod organizations;

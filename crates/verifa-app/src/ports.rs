@@ -8,6 +8,7 @@ use verifa_ports::audit::AuditLog;
 use verifa_ports::clock::Clock;
 use verifa_ports::health::StoreHealth;
 use verifa_ports::idempotency::IdempotencyStore;
+use verifa_ports::identities::{IdentityStore, IdentityTypeStore};
 use verifa_ports::org_users::OrgUserRepository;
 use verifa_ports::organizations::OrganizationRepository;
 use verifa_ports::rate_limit::RateLimiter;
@@ -31,6 +32,10 @@ pub struct Ports {
     pub audit: Arc<dyn AuditLog>,
     /// Stored idempotent responses.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Identities.
+    pub identities: Arc<dyn IdentityStore>,
+    /// Identity types.
+    pub identity_types: Arc<dyn IdentityTypeStore>,
     /// Sessions and their changes.
     pub sessions: Arc<dyn SessionStore>,
     /// Session document metadata.

@@ -6,6 +6,8 @@ use crate::api_keys::{ApiKeyService, ApiVersions};
 use crate::audit::AuditService;
 use crate::crypto::Cipher;
 use crate::idempotency::{IdempotencyService, IdempotencySettings};
+use crate::identities::IdentityService;
+use crate::identities::types::IdentityTypeService;
 use crate::org_users::OrgUserService;
 use crate::organizations::OrganizationService;
 use crate::sessions::{SessionService, SessionSettings};
@@ -45,6 +47,10 @@ pub struct Services {
     pub org_users: Arc<OrgUserService>,
     /// The audit trail.
     pub audit: Arc<AuditService>,
+    /// Identities.
+    pub identities: Arc<IdentityService>,
+    /// Identity types.
+    pub identity_types: Arc<IdentityTypeService>,
     /// Workflows.
     pub workflows: Arc<WorkflowService>,
     /// Sessions.
@@ -69,6 +75,8 @@ impl Services {
             organizations: Arc::new(OrganizationService::new(ports, api_keys.clone())),
             org_users: Arc::new(OrgUserService::new(ports)),
             audit: Arc::new(AuditService::new(ports)),
+            identities: Arc::new(IdentityService::new(ports, settings.cipher.clone())),
+            identity_types: Arc::new(IdentityTypeService::new(ports)),
             api_keys,
             idempotency: Arc::new(IdempotencyService::new(ports, settings.idempotency)),
             workflows: Arc::new(WorkflowService::new(

@@ -76,6 +76,8 @@ pub fn ports(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyho
     Ok(Ports {
         organizations: store.clone(),
         org_users: store.clone(),
+        identities: store.clone(),
+        identity_types: store.clone(),
         api_keys: store.clone(),
         audit: store.clone(),
         idempotency: store.clone(),

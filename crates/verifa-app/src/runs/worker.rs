@@ -4,6 +4,7 @@
 
 use super::inputs::{CheckCall, CheckInputs, execute};
 use super::stats::{Timed, WorkerStats};
+use crate::actor::By;
 use crate::crypto::Cipher;
 use crate::ids::new_id;
 use crate::ports::Ports;
@@ -293,7 +294,10 @@ impl RunWorker {
         if let Some(verdict) = verdict {
             change = change.with_result(self.result_record(run, verdict, now));
         }
-        Ok(Some(change))
+        Ok(Some(crate::identities::feeding_identity(
+            change,
+            By::System,
+        )))
     }
 
     fn result_record(

@@ -137,6 +137,7 @@ impl SessionService {
             status: SessionStatus::Pending,
             workflow_id,
             external_ref: input.external_ref,
+            identity_id: None,
             metadata,
             country,
             checks: input.checks,

@@ -89,8 +89,10 @@ impl SessionService {
                 created_at: now,
                 updated_at: now,
             };
-            let planned =
-                change_by(t, &Action::Simulate { outcome }, By::Caller(caller)).with_result(result);
+            let planned = crate::identities::feeding_identity(
+                change_by(t, &Action::Simulate { outcome }, By::Caller(caller)).with_result(result),
+                By::Caller(caller),
+            );
             Ok(match run {
                 Some(run) => planned.with_run(RunWrite::Start(Box::new(run))),
                 None => planned,

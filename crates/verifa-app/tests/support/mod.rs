@@ -74,6 +74,8 @@ impl World {
         let ports = Ports {
             organizations: store.clone(),
             org_users: store.clone(),
+            identities: store.clone(),
+            identity_types: store.clone(),
             api_keys: store.clone(),
             audit: store.clone(),
             idempotency: store.clone(),

@@ -19,7 +19,7 @@ use crate::{error, versioning};
     info(title = "Verifa API", description = "Self-hostable identity verification (KYC/AML) API compatible with Verifa."),
     components(schemas(error::ErrorBody, error::FieldErrorBody)),
     modifiers(&SecurityAddon),
-    tags((name = "api-keys", description = "API keys and rate limits"), (name = "workflows", description = "Workflows, versions, drafts, rollout, dry-runs and analytics"), (name = "sessions", description = "Verification sessions, documents, results and workflow runs"), (name = "webhooks", description = "Webhook endpoints, signing secrets, test deliveries, event types and delivery history"), (name = "org-users", description = "Organization users: reviewers and console users"), (name = "events", description = "The audit trail and the verification of its hash chain"), (name = "operations", description = "Health, metrics and documentation"))
+    tags((name = "api-keys", description = "API keys and rate limits"), (name = "workflows", description = "Workflows, versions, drafts, rollout, dry-runs and analytics"), (name = "sessions", description = "Verification sessions, documents, results and workflow runs"), (name = "webhooks", description = "Webhook endpoints, signing secrets, test deliveries, event types and delivery history"), (name = "org-users", description = "Organization users: reviewers and console users"), (name = "events", description = "The audit trail and the verification of its hash chain"), (name = "identities", description = "Identities (one person per external reference), their sessions, tags, merges and identity types"), (name = "operations", description = "Health, metrics and documentation"))
 )]
 pub struct ApiDoc;
 

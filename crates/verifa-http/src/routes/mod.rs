@@ -4,6 +4,8 @@ pub mod api_keys;
 pub mod docs;
 pub mod events;
 pub mod health;
+pub mod identities;
+pub mod identity_types;
 pub mod org_users;
 pub mod pagination;
 pub mod query;

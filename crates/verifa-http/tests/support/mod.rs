@@ -69,6 +69,8 @@ impl App {
         let ports = Ports {
             organizations: store.clone(),
             org_users: store.clone(),
+            identities: store.clone(),
+            identity_types: store.clone(),
             api_keys: store.clone(),
             audit: store.clone(),
             idempotency: store.clone(),

@@ -8,6 +8,7 @@ mod conventions;
 mod events;
 mod harness;
 mod idempotency;
+mod identities;
 mod operations;
 mod org_users;
 mod pii_at_rest;

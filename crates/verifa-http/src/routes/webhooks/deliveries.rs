@@ -129,7 +129,9 @@ impl From<DeliveryRecord> for DeliveryObject {
             endpoint_id: d.endpoint_id,
             event_id: d.event_id,
             event_type: d.event_type,
-            session_id: d.session_id,
+            // The outbox orders deliveries per subject; only a session subject is shown here
+            // (an identity's events carry their `identity_id` in the payload).
+            session_id: d.session_id.filter(|s| s.starts_with("ses_")),
             idempotency_key: d.idempotency_key,
             status: d.status.as_str().to_owned(),
             attempts: d.attempts,
