@@ -29,6 +29,11 @@ pub enum VerdictSource {
     },
     /// A sandbox simulation.
     Simulation,
+    /// A reviewer's case decision.
+    Review {
+        /// `case_…`.
+        case_id: String,
+    },
 }
 
 /// Something that happened to a session.
@@ -111,6 +116,10 @@ impl SessionEvent {
                         json!({"status": outcome.as_str(), "face_match_passed": face_match_passed, "age_check_passed": age_check_passed}),
                     );
                     data.insert("workflow_run_id".into(), json!(run_id));
+                }
+                VerdictSource::Review { case_id } => {
+                    data.insert("result".into(), json!({"status": outcome.as_str()}));
+                    data.insert("case_id".into(), json!(case_id));
                 }
                 VerdictSource::Simulation => {
                     data.insert(

@@ -48,6 +48,13 @@ pub enum Action {
         /// The simulated outcome.
         outcome: Outcome,
     },
+    /// A reviewer's final case decision: `under_review` → `completed`.
+    ReviewDecision {
+        /// The case.
+        case_id: String,
+        /// Approved or rejected.
+        outcome: Outcome,
+    },
     /// A gate decision arrived: the paused run goes on (`processing`).
     ExternalDecision,
     /// A paused or failed run restarts at a node (`processing`).
@@ -93,6 +100,7 @@ impl Action {
             Action::GenerateLink { .. } => ("session.link_generated", vec!["capture_token"]),
             Action::Simulate { .. } => ("session.simulated", vec!["status", "result"]),
             Action::ExternalDecision => ("session.external_decision", vec!["status"]),
+            Action::ReviewDecision { .. } => ("session.review_decided", vec!["status", "result"]),
             Action::ResumeRun => ("session.workflow_resumed", vec!["status"]),
             Action::Update {
                 external_ref,
@@ -124,6 +132,7 @@ impl Action {
             Action::GenerateLink { .. } => "generate a link for",
             Action::Simulate { .. } => "simulate",
             Action::ExternalDecision => "submit an external decision for",
+            Action::ReviewDecision { .. } => "decide the review of",
             Action::ResumeRun => "resume the workflow run of",
             Action::Update { .. } => "update",
             Action::RunPaused { .. } => "pause the run of",
@@ -158,6 +167,10 @@ impl Action {
                 " (the session's run must be paused or failed)",
             ),
             Action::Update { .. } => (true, ""),
+            Action::ReviewDecision { .. } => (
+                current == S::UnderReview,
+                " (only a session under review takes a case decision)",
+            ),
             // A gate's timeout moves a run on while its session still awaits the decision.
             Action::RunPaused { .. } | Action::RunCompleted { .. } | Action::RunFailed => (
                 matches!(current, S::Processing | S::AwaitingExternal),
@@ -252,6 +265,14 @@ pub fn transition(
             events.push(SessionEvent::Decided {
                 outcome,
                 source: VerdictSource::Simulation,
+            });
+        }
+        Action::ReviewDecision { case_id, outcome } => {
+            next.status = SessionStatus::Completed;
+            next.completed_at = Some(now);
+            events.push(SessionEvent::Decided {
+                outcome,
+                source: VerdictSource::Review { case_id },
             });
         }
         Action::ExternalDecision | Action::ResumeRun => {

@@ -200,6 +200,16 @@ pub const EVENT_TYPES: &[EventType] = &[
         "A review case was created.",
     ),
     ev(
+        "case.assigned",
+        EventGroup::Case,
+        "A review case got a reviewer (claim, assign, next, escalation to a person).",
+    ),
+    ev(
+        "case.sla_breached",
+        EventGroup::Case,
+        "An active review case passed its SLA due time (once per case).",
+    ),
+    ev(
         "case.approved",
         EventGroup::Case,
         "A review case was approved.",
@@ -321,7 +331,11 @@ mod tests {
         assert!(!is_known("session.requires_review"));
         assert!(!is_known("session.awaiting-external"));
         assert!(!is_known("Session.approved"));
-        assert_eq!(EVENT_TYPES.len(), 29);
+        assert_eq!(
+            EVENT_TYPES.len(),
+            31,
+            "the reference's 29 and CONTRACT §17.1's case.assigned and case.sla_breached"
+        );
     }
 
     #[test]
