@@ -19,6 +19,7 @@ mod m20261201_000007_revisions;
 mod m20261202_000008_org_users;
 mod m20261202_000009_audit_events;
 mod m20261202_000010_identities;
+mod m20261202_000011_cases;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_org_users::Migration),
             Box::new(m20261202_000009_audit_events::Migration),
             Box::new(m20261202_000010_identities::Migration),
+            Box::new(m20261202_000011_cases::Migration),
         ]
     }
 }

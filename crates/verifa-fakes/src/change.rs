@@ -20,6 +20,9 @@ pub(crate) fn check_change(w: &World, change: &SessionChange) -> Result<(), Repo
         _ => return Err(RepoError::Conflict("session changed".into())),
     }
     crate::audit::check(w, &change.audit)?;
+    if let Some(opening) = &change.case {
+        crate::cases::check_opening(w, opening)?;
+    }
     match &change.run {
         None => Ok(()),
         Some(RunWrite::Start(run)) => match w.runs.get(&run.id) {
@@ -77,6 +80,9 @@ pub(crate) fn apply_change(w: &mut World, change: &SessionChange) {
     }
     if let Some(feed) = &change.identity {
         crate::identities::feed(w, s, feed);
+    }
+    if let Some(opening) = &change.case {
+        crate::cases::open(w, opening);
     }
     crate::audit::append(w, &change.audit);
 }

@@ -319,8 +319,7 @@ impl IdentityTypeStore for MemoryStore {
     ) -> Result<bool, RepoError> {
         let mut w = self.world()?;
         crate::audit::check(&w, audit)?;
-        if w.identity_types.get(id).is_none_or(|t| &t.tenant != tenant)
-        {
+        if w.identity_types.get(id).is_none_or(|t| &t.tenant != tenant) {
             return Err(RepoError::NotFound);
         }
         let in_use = w

@@ -15,6 +15,7 @@
 mod api_keys;
 mod audit;
 mod blobs;
+mod cases;
 mod change;
 mod clock;
 mod duplicates;

@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use verifa_domain::api_key::ApiKey;
 use verifa_domain::audit::AuditEvent;
 use verifa_domain::audit::chain::ChainHead;
+use verifa_domain::case::Case;
 use verifa_domain::identity::{Identity, IdentityType};
 use verifa_domain::org_user::OrgUser;
 use verifa_domain::pagination::{Page, PageRequest};
@@ -17,6 +18,7 @@ use verifa_domain::run::WorkflowRun;
 use verifa_domain::session::Session;
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
+use verifa_ports::cases::NoteRecord;
 use verifa_ports::idempotency::StoredResponse;
 use verifa_ports::organizations::Organization;
 use verifa_ports::runs::NodeExecution;
@@ -68,6 +70,8 @@ pub(crate) struct World {
     pub audit_heads: BTreeMap<Tenant, ChainHead>,
     pub identities: BTreeMap<String, Identity>,
     pub identity_types: BTreeMap<String, IdentityType>,
+    pub cases: BTreeMap<String, Case>,
+    pub case_notes: Vec<NoteRecord>,
 }
 
 impl World {

@@ -6,6 +6,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod cases;
 pub mod checks;
 pub mod clock;
 pub mod duplicates;

@@ -4,6 +4,8 @@
 pub mod api_keys;
 pub mod audit_chains;
 pub mod audit_events;
+pub mod case_notes;
+pub mod cases;
 pub mod duplicate_fingerprints;
 pub mod idempotency_keys;
 pub mod identities;

@@ -2,6 +2,7 @@
 
 mod api_keys;
 pub(crate) mod audit;
+pub(crate) mod cases;
 mod common;
 mod duplicates;
 mod health;

@@ -142,6 +142,8 @@ pub struct SessionChange {
     /// The identity a completing session feeds (upserted in the same transaction; see
     /// [`crate::identities::resolve_feed`]).
     pub identity: Option<crate::identities::IdentityFeed>,
+    /// The case a change putting the session under review opens (same transaction).
+    pub case: Option<crate::cases::CaseOpening>,
 }
 
 impl SessionChange {
@@ -166,6 +168,7 @@ impl SessionChange {
             run: None,
             audit: Vec::new(),
             identity: None,
+            case: None,
         }
     }
 
@@ -178,6 +181,12 @@ impl SessionChange {
     /// The same change, also feeding the session's identity.
     pub fn feeding_identity(mut self, feed: crate::identities::IdentityFeed) -> Self {
         self.identity = Some(feed);
+        self
+    }
+
+    /// The same change, also opening a case.
+    pub fn opening_case(mut self, opening: crate::cases::CaseOpening) -> Self {
+        self.case = Some(opening);
         self
     }
 

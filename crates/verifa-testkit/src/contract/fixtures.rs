@@ -137,6 +137,7 @@ pub fn change(
         run: None,
         audit: Vec::new(),
         identity: None,
+        case: None,
     }
 }
 

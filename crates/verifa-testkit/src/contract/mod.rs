@@ -17,6 +17,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod cases;
 pub mod fences;
 pub mod fixtures;
 pub mod idempotency;
@@ -30,6 +31,7 @@ pub mod workflows;
 use std::sync::Arc;
 use verifa_ports::api_keys::ApiKeyRepository;
 use verifa_ports::audit::AuditLog;
+use verifa_ports::cases::CaseStore;
 use verifa_ports::idempotency::IdempotencyStore;
 use verifa_ports::identities::{IdentityStore, IdentityTypeStore};
 use verifa_ports::org_users::OrgUserRepository;
@@ -68,6 +70,8 @@ pub struct Stores {
     pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Organization users.
     pub org_users: Arc<dyn OrgUserRepository>,
+    /// Manual-review cases.
+    pub cases: Arc<dyn CaseStore>,
     /// Identities.
     pub identities: Arc<dyn IdentityStore>,
     /// Identity types.
@@ -94,6 +98,7 @@ impl Stores {
             + ApiKeyRepository
             + OrgUserRepository
             + IdentityStore
+            + CaseStore
             + IdentityTypeStore
             + AuditLog
             + 'static,
@@ -112,6 +117,7 @@ impl Stores {
             idempotency: store.clone(),
             api_keys: store.clone(),
             org_users: store.clone(),
+            cases: store.clone(),
             identities: store.clone(),
             identity_types: store.clone(),
             audit: store,
@@ -191,6 +197,9 @@ macro_rules! contract_suite {
             identities::identity_update_is_fenced_and_lists_filter,
             identities::identity_types_keep_one_default,
             identities::merge_moves_sessions_atomically,
+            cases::a_case_opens_with_its_session_change,
+            cases::case_updates_are_fenced_and_commit_with_the_session,
+            cases::the_queue_orders_by_priority_then_time,
         );
     };
 }

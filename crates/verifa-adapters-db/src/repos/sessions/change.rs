@@ -81,6 +81,9 @@ pub(crate) async fn apply_in(
     if let Some(feed) = &change.identity {
         crate::repos::identities::feed::feed_in(txn, s, feed).await?;
     }
+    if let Some(opening) = &change.case {
+        crate::repos::cases::rows::open_in(txn, opening, cipher).await?;
+    }
     crate::repos::audit::append(txn, &change.audit).await
 }
 

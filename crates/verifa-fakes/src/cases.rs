@@ -1,0 +1,227 @@
+//! [`CaseStore`] in memory, and a case opened inside a session change ([`check_opening`],
+//! [`open`]), with the database's rules: one active case per session, fenced writes.
+
+use crate::state::{MemoryStore, StoredEvent, World, page_of};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use verifa_domain::audit::AuditDraft;
+use verifa_domain::case::{Case, CaseStatus};
+use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::tenancy::Tenant;
+use verifa_ports::RepoError;
+use verifa_ports::cases::{
+    CaseFilter, CaseOpening, CaseSort, CaseStore, NewCaseEvent, NoteRecord, TabCounts,
+};
+use verifa_ports::sessions::SessionChange;
+
+/// Refuses an opening for a session that has an active case.
+pub(crate) fn check_opening(w: &World, opening: &CaseOpening) -> Result<(), RepoError> {
+    let c = &opening.case;
+    let taken = w
+        .cases
+        .values()
+        .any(|o| o.tenant == c.tenant && o.session_id == c.session_id && o.status.is_active());
+    if taken || w.cases.contains_key(&c.id) {
+        return Err(RepoError::Conflict("the session has an active case".into()));
+    }
+    Ok(())
+}
+
+/// Writes an opening that [`check_opening`] accepted.
+pub(crate) fn open(w: &mut World, opening: &CaseOpening) {
+    let c = &opening.case;
+    w.cases.insert(c.id.clone(), c.clone());
+    append_events(w, c, std::slice::from_ref(&opening.event));
+    crate::audit::append(w, std::slice::from_ref(&opening.audit));
+}
+
+fn append_events(w: &mut World, c: &Case, events: &[NewCaseEvent]) {
+    for e in events {
+        let seq = w.next_event_seq();
+        w.events.push(StoredEvent {
+            seq,
+            id: e.id.clone(),
+            tenant: c.tenant.clone(),
+            session_id: c.session_id.clone(),
+            event_type: e.event.event_type().to_owned(),
+            data: e.event.payload(c),
+            created_at: c.updated_at,
+        });
+    }
+}
+
+#[async_trait]
+impl CaseStore for MemoryStore {
+    async fn get(&self, tenant: &Tenant, id: &str) -> Result<Case, RepoError> {
+        self.world()?
+            .cases
+            .get(id)
+            .filter(|c| &c.tenant == tenant)
+            .cloned()
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn active_for_session(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+    ) -> Result<Option<Case>, RepoError> {
+        Ok(self
+            .world()?
+            .cases
+            .values()
+            .find(|c| &c.tenant == tenant && c.session_id == session_id && c.status.is_active())
+            .cloned())
+    }
+
+    async fn list(
+        &self,
+        tenant: &Tenant,
+        filter: &CaseFilter,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<Case>, RepoError> {
+        let w = self.world()?;
+        let mut items: Vec<Case> = w
+            .cases
+            .values()
+            .filter(|c| &c.tenant == tenant && filter.matches(c, now))
+            .cloned()
+            .collect();
+        match filter.sort {
+            CaseSort::Newest => {
+                items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+            }
+            CaseSort::Queue => items.sort_by(|a, b| {
+                a.priority
+                    .rank()
+                    .cmp(&b.priority.rank())
+                    .then(a.entered_review_at.cmp(&b.entered_review_at))
+                    .then(a.id.cmp(&b.id))
+            }),
+        }
+        Ok(page_of(items, page))
+    }
+
+    async fn update(
+        &self,
+        case: &Case,
+        session: Option<&SessionChange>,
+        events: &[NewCaseEvent],
+        audit: &[AuditDraft],
+    ) -> Result<(), RepoError> {
+        let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
+        match w.cases.get(&case.id) {
+            Some(s) if s.tenant == case.tenant && s.revision == case.revision => {}
+            Some(s) if s.tenant == case.tenant => {
+                return Err(RepoError::Conflict(
+                    "the row changed since it was read".into(),
+                ));
+            }
+            _ => return Err(RepoError::NotFound),
+        }
+        if let Some(change) = session {
+            crate::change::check_change(&w, change)?;
+        }
+        let mut after = case.clone();
+        if let Some(change) = session {
+            crate::change::apply_change(&mut w, change);
+            if change.identity.is_some() {
+                after.identity_id = w
+                    .sessions
+                    .get(&change.session.id)
+                    .and_then(|s| s.identity_id.clone())
+                    .or(after.identity_id);
+            }
+        }
+        let mut stored = after.clone();
+        stored.revision = after.revision.saturating_add(1);
+        w.cases.insert(after.id.clone(), stored);
+        append_events(&mut w, &after, events);
+        crate::audit::append(&mut w, audit);
+        Ok(())
+    }
+
+    async fn tab_counts(
+        &self,
+        tenant: &Tenant,
+        reviewer: Option<&str>,
+    ) -> Result<TabCounts, RepoError> {
+        let w = self.world()?;
+        let active: Vec<&Case> = w
+            .cases
+            .values()
+            .filter(|c| &c.tenant == tenant && c.status.is_active())
+            .collect();
+        let count = |f: &dyn Fn(&Case) -> bool| active.iter().filter(|c| f(c)).count() as u64;
+        Ok(TabCounts {
+            unassigned: count(&|c| c.status == CaseStatus::Open && c.assigned_to.is_none()),
+            mine: reviewer.map_or(0, |r| count(&|c| c.assigned_to.as_deref() == Some(r))),
+            pending_second_review: count(&|c| c.status == CaseStatus::PendingSecondReview),
+            escalated: count(&|c| c.status == CaseStatus::Escalated),
+            all: active.len() as u64,
+        })
+    }
+
+    async fn idle_claims(
+        &self,
+        idle_since: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Case>, RepoError> {
+        let w = self.world()?;
+        let mut items: Vec<Case> = w
+            .cases
+            .values()
+            .filter(|c| {
+                c.status == CaseStatus::InReview
+                    && c.assigned_to.is_some()
+                    && c.last_activity_at <= idle_since
+            })
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| {
+            a.last_activity_at
+                .cmp(&b.last_activity_at)
+                .then(a.id.cmp(&b.id))
+        });
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(items)
+    }
+
+    async fn newly_breached(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Case>, RepoError> {
+        let w = self.world()?;
+        let mut items: Vec<Case> = w
+            .cases
+            .values()
+            .filter(|c| c.status.is_active() && c.sla_breached_at.is_none() && c.sla_due_at <= now)
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| a.sla_due_at.cmp(&b.sla_due_at).then(a.id.cmp(&b.id)));
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(items)
+    }
+
+    async fn add_note(&self, note: &NoteRecord, audit: &[AuditDraft]) -> Result<(), RepoError> {
+        let mut w = self.world()?;
+        crate::audit::check(&w, audit)?;
+        if w.case_notes.iter().any(|n| n.id == note.id) {
+            return Err(RepoError::Conflict("note id taken".into()));
+        }
+        w.case_notes.push(note.clone());
+        crate::audit::append(&mut w, audit);
+        Ok(())
+    }
+
+    async fn notes(&self, tenant: &Tenant, case_id: &str) -> Result<Vec<NoteRecord>, RepoError> {
+        let w = self.world()?;
+        let mut items: Vec<NoteRecord> = w
+            .case_notes
+            .iter()
+            .filter(|n| &n.tenant == tenant && n.case_id == case_id)
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        Ok(items)
+    }
+}
