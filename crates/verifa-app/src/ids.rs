@@ -27,6 +27,10 @@ pub mod prefix {
     pub const IDENTITY: &str = "idn";
     /// Identity type.
     pub const IDENTITY_TYPE: &str = "idt";
+    /// Manual-review case.
+    pub const CASE: &str = "case";
+    /// Case note.
+    pub const NOTE: &str = "note";
     /// Webhook outbox event.
     pub const EVENT: &str = "evt";
 }

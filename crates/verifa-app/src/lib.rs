@@ -12,6 +12,7 @@
 pub mod actor;
 pub mod api_keys;
 pub mod audit;
+pub mod cases;
 pub mod clock;
 pub mod crypto;
 pub mod error;

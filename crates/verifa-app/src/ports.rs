@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use verifa_ports::api_keys::ApiKeyRepository;
 use verifa_ports::audit::AuditLog;
+use verifa_ports::cases::CaseStore;
 use verifa_ports::clock::Clock;
 use verifa_ports::health::StoreHealth;
 use verifa_ports::idempotency::IdempotencyStore;
@@ -32,6 +33,8 @@ pub struct Ports {
     pub audit: Arc<dyn AuditLog>,
     /// Stored idempotent responses.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Manual-review cases.
+    pub cases: Arc<dyn CaseStore>,
     /// Identities.
     pub identities: Arc<dyn IdentityStore>,
     /// Identity types.

@@ -4,6 +4,7 @@
 use crate::Ports;
 use crate::api_keys::{ApiKeyService, ApiVersions};
 use crate::audit::AuditService;
+use crate::cases::CaseService;
 use crate::crypto::Cipher;
 use crate::idempotency::{IdempotencyService, IdempotencySettings};
 use crate::identities::IdentityService;
@@ -47,6 +48,8 @@ pub struct Services {
     pub org_users: Arc<OrgUserService>,
     /// The audit trail.
     pub audit: Arc<AuditService>,
+    /// Manual-review cases.
+    pub cases: Arc<CaseService>,
     /// Identities.
     pub identities: Arc<IdentityService>,
     /// Identity types.
@@ -75,6 +78,7 @@ impl Services {
             organizations: Arc::new(OrganizationService::new(ports, api_keys.clone())),
             org_users: Arc::new(OrgUserService::new(ports)),
             audit: Arc::new(AuditService::new(ports)),
+            cases: Arc::new(CaseService::new(ports, settings.cipher.clone())),
             identities: Arc::new(IdentityService::new(ports, settings.cipher.clone())),
             identity_types: Arc::new(IdentityTypeService::new(ports)),
             api_keys,

@@ -293,6 +293,7 @@ async fn a_refused_engine_event_fails_the_run_and_the_session() {
         run: Some(RunWrite::Start(Box::new(run))),
         audit: Vec::new(),
         identity: None,
+        case: None,
     };
     w.store.apply(&broken).await.unwrap();
     let worker = w.worker(&[ScriptedCheck::passing("doc_check", 1)]);

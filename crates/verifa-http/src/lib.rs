@@ -46,6 +46,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::org_users::router())
         .merge(routes::events::router())
         .merge(routes::identities::router())
+        .merge(routes::cases::router())
         .merge(routes::identity_types::router())
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
         .routes(routes!(api_keys::get_api_key, api_keys::update_api_key))

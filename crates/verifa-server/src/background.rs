@@ -1,5 +1,6 @@
 //! The background work of a server process, each loop ending on a stop signal: workflow run
-//! workers, webhook dispatchers, and upkeep (capture-link expiry, idempotency-key sweep).
+//! workers, webhook dispatchers, and upkeep (capture-link expiry, idempotency-key sweep, idle
+//! case claims and SLA breaches).
 //! `verifa serve` starts them; benchmarks start the same loops to measure them.
 
 use crate::settings::Settings;
@@ -148,6 +149,25 @@ pub async fn sweep_idempotency_keys(
         }
         tokio::select! {
             () = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Releases idle case claims and marks SLA breaches (every 60 s; CONTRACT §8.5).
+pub async fn sweep_cases(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    loop {
+        match services.cases.sweep().await {
+            Ok(r) if r.released == 0 && r.breached == 0 => {}
+            Ok(r) => tracing::info!(
+                released = r.released,
+                breached = r.breached,
+                "case sweep released idle claims and marked SLA breaches"
+            ),
+            Err(e) => tracing::warn!(error = %e, "case sweep failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }

@@ -76,6 +76,7 @@ pub fn ports(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyho
     Ok(Ports {
         organizations: store.clone(),
         org_users: store.clone(),
+        cases: store.clone(),
         identities: store.clone(),
         identity_types: store.clone(),
         api_keys: store.clone(),

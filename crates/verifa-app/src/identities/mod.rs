@@ -9,7 +9,7 @@ mod merge;
 pub mod types;
 
 pub use changes::{IdentityPatch, TagEdit};
-pub(crate) use feed::feeding_identity;
+pub(crate) use feed::{feeding_identity, feeding_identity_as};
 pub use merge::{MergePreview, MergeRequest};
 
 use crate::actor::Caller;

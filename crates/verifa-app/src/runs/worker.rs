@@ -294,8 +294,10 @@ impl RunWorker {
         if let Some(verdict) = verdict {
             change = change.with_result(self.result_record(run, verdict, now));
         }
-        Ok(Some(crate::identities::feeding_identity(
+        let change = crate::identities::feeding_identity(change, By::System);
+        Ok(Some(crate::cases::opening_case(
             change,
+            verifa_domain::case::CaseSource::Workflow,
             By::System,
         )))
     }

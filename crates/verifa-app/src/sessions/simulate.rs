@@ -89,8 +89,13 @@ impl SessionService {
                 created_at: now,
                 updated_at: now,
             };
-            let planned = crate::identities::feeding_identity(
-                change_by(t, &Action::Simulate { outcome }, By::Caller(caller)).with_result(result),
+            let planned = crate::cases::opening_case(
+                crate::identities::feeding_identity(
+                    change_by(t, &Action::Simulate { outcome }, By::Caller(caller))
+                        .with_result(result),
+                    By::Caller(caller),
+                ),
+                verifa_domain::case::CaseSource::Simulate,
                 By::Caller(caller),
             );
             Ok(match run {

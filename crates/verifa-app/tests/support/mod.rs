@@ -74,6 +74,7 @@ impl World {
         let ports = Ports {
             organizations: store.clone(),
             org_users: store.clone(),
+            cases: store.clone(),
             identities: store.clone(),
             identity_types: store.clone(),
             api_keys: store.clone(),

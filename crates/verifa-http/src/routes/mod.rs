@@ -1,6 +1,7 @@
 //! Route handlers, one module per resource.
 
 pub mod api_keys;
+pub mod cases;
 pub mod docs;
 pub mod events;
 pub mod health;

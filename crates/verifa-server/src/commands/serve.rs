@@ -61,6 +61,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         app.services.clone(),
         stop_rx.clone(),
     ));
+    let case_sweeper = tokio::spawn(background::sweep_cases(
+        app.services.clone(),
+        stop_rx.clone(),
+    ));
 
     let mut serve_stop = stop_rx.clone();
     // Heads are vetted before hyper parses them, so malformed ones get the contract's error.
@@ -87,6 +91,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
     let _ = expirer.await;
+    let _ = case_sweeper.await;
     for worker in run_workers {
         // A check in flight finishes or is abandoned; its run is resumed after the lease.
         let _ = tokio::time::timeout(

@@ -303,10 +303,15 @@ async fn endpoints_api(db: TestDatabase) {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 29);
+    assert_eq!(
+        names.len(),
+        31,
+        "the reference's 29 and CONTRACT §17.1's two case events"
+    );
     assert!(
         names.contains(&"session.requires-review") && names.contains(&"session.awaiting_external")
     );
+    assert!(names.contains(&"case.assigned") && names.contains(&"case.sla_breached"));
     // -- validation
     let r = app
         .post("/api/v1/webhooks/endpoints")

@@ -1,0 +1,224 @@
+//! Reviewer actions on a case: claim, release, assign, next, approve, reject, escalate. Each
+//! answers the case as it is afterwards.
+
+use super::WRITE;
+use super::objects::CaseObject;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, Authenticated};
+use crate::routes::workflows::present;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use verifa_app::cases::{DecisionRequest, Escalation};
+use verifa_domain::case::{Case, Decision};
+
+/// Body naming the reviewer (`claim`, `next`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewerBody {
+    /// An active reviewer or admin of the organization (`orguser_…`).
+    pub reviewer_id: String,
+}
+
+/// Body of `release` (optional reviewer: when given, they must hold the case).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseBody {
+    /// The holder.
+    pub reviewer_id: Option<String>,
+}
+
+/// Body of `assign`: `reviewer_id: null` unassigns.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    /// The new assignee, or `null`.
+    #[serde(deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub reviewer_id: Option<Option<String>>,
+}
+
+/// Body of `approve`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {
+    /// The reviewer deciding.
+    pub reviewer_id: String,
+    /// Stored as a note (≤ 10 000 characters).
+    pub notes: Option<String>,
+}
+
+/// Body of `reject`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectBody {
+    /// The reviewer deciding.
+    pub reviewer_id: String,
+    /// Stored as a note (≤ 10 000 characters).
+    pub notes: Option<String>,
+    /// Shown on the result (≤ 500; default "Rejected during manual review.").
+    pub rejection_reason: Option<String>,
+}
+
+/// Body of `escalate`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateBody {
+    /// Why (1–2 000 characters).
+    pub reason: String,
+    /// The reviewer it goes to (becomes the assignee).
+    pub escalated_to: Option<String>,
+    /// Stored as a note.
+    pub notes: Option<String>,
+    /// The reviewer escalating (must hold the case when given).
+    pub reviewer_id: Option<String>,
+}
+
+const ID: &str = "`case_…`";
+
+fn answer(state: &AppState, case: Case) -> Json<CaseObject> {
+    Json(CaseObject::of(case, state.services.cases.now()))
+}
+
+/// Claims a case (the holder claiming again changes nothing; another holder → 409).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/claim", tag = "cases", params(("id" = String, Path, description = ID)), request_body = ReviewerBody, security(("api_key" = [])), responses(
+    (status = 200, body = CaseObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn claim_case(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReviewerBody>,
+) -> ApiResult<Json<CaseObject>> {
+    let caller = auth.require(WRITE)?;
+    let case = state
+        .services
+        .cases
+        .claim(caller, &id, &body.reviewer_id)
+        .await?;
+    Ok(answer(&state, case))
+}
+
+/// Releases a claim.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/release", tag = "cases", params(("id" = String, Path, description = ID)), request_body = ReleaseBody, security(("api_key" = [])), responses(
+    (status = 200, body = CaseObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn release_case(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReleaseBody>,
+) -> ApiResult<Json<CaseObject>> {
+    let caller = auth.require(WRITE)?;
+    let case = state
+        .services
+        .cases
+        .release(caller, &id, body.reviewer_id.as_deref())
+        .await?;
+    Ok(answer(&state, case))
+}
+
+/// Assigns a case to a reviewer (overriding its holder), or unassigns it.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/assign", tag = "cases", params(("id" = String, Path, description = ID)), request_body = AssignBody, security(("api_key" = [])), responses(
+    (status = 200, body = CaseObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn assign_case(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssignBody>,
+) -> ApiResult<Json<CaseObject>> {
+    let caller = auth.require(WRITE)?;
+    let Some(reviewer) = body.reviewer_id else {
+        return Err(crate::error::ApiError::validation(vec![
+            crate::error::FieldErrorBody {
+                field: "reviewer_id".into(),
+                message: "is required (null unassigns)".into(),
+            },
+        ]));
+    };
+    let case = state
+        .services
+        .cases
+        .assign(caller, &id, reviewer.as_deref())
+        .await?;
+    Ok(answer(&state, case))
+}
+
+/// Claims the next case of the queue (urgent first, then longest in review); 404 when empty.
+#[utoipa::path(post, path = "/api/v1/cases/next", tag = "cases", request_body = ReviewerBody, security(("api_key" = [])), responses(
+    (status = 200, body = CaseObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn next_case(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<ReviewerBody>,
+) -> ApiResult<Json<CaseObject>> {
+    let caller = auth.require(WRITE)?;
+    let cases = &state.services.cases;
+    let case = cases.next(caller, &body.reviewer_id).await?;
+    let review = cases.review(caller, &case).await?;
+    Ok(Json(CaseObject::of(case, cases.now()).with_review(review)))
+}
+
+/// Approves (or, under dual review, recommends approving).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/approve", tag = "cases", params(("id" = String, Path, description = ID)), request_body = ApproveBody, security(("api_key" = [])), responses(
+    (status = 200, body = CaseObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn approve_case(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ApproveBody>,
+) -> ApiResult<Json<CaseObject>> {
+    let caller = auth.require(WRITE)?;
+    let request = DecisionRequest {
+        reviewer_id: body.reviewer_id,
+        decision: Decision::Approved,
+        notes: body.notes,
+        rejection_reason: None,
+    };
+    let case = state.services.cases.decide(caller, &id, request).await?;
+    Ok(answer(&state, case))
+}
+
+/// Rejects (or, under dual review, recommends rejecting).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/reject", tag = "cases", params(("id" = String, Path, description = ID)), request_body = RejectBody, security(("api_key" = [])), responses(
+    (status = 200, body = CaseObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reject_case(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RejectBody>,
+) -> ApiResult<Json<CaseObject>> {
+    let caller = auth.require(WRITE)?;
+    let request = DecisionRequest {
+        reviewer_id: body.reviewer_id,
+        decision: Decision::Rejected,
+        notes: body.notes,
+        rejection_reason: body.rejection_reason,
+    };
+    let case = state.services.cases.decide(caller, &id, request).await?;
+    Ok(answer(&state, case))
+}
+
+/// Escalates a case under review (dual review from then on).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/escalate", tag = "cases", params(("id" = String, Path, description = ID)), request_body = EscalateBody, security(("api_key" = [])), responses(
+    (status = 200, body = CaseObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn escalate_case(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EscalateBody>,
+) -> ApiResult<Json<CaseObject>> {
+    let caller = auth.require(WRITE)?;
+    let escalation = Escalation {
+        reason: body.reason,
+        escalated_to: body.escalated_to,
+        notes: body.notes,
+        reviewer_id: body.reviewer_id,
+    };
+    let case = state
+        .services
+        .cases
+        .escalate(caller, &id, escalation)
+        .await?;
+    Ok(answer(&state, case))
+}
