@@ -49,6 +49,12 @@ async fn lifecycle(db: TestDatabase) {
         first.as_str()
     );
     assert_eq!(by_ref["screening_status"], "not_screened");
+    let session = ok(&app.get(&format!("/api/v1/sessions/{first}")).send().await);
+    assert_eq!(
+        session["identity_id"],
+        id.as_str(),
+        "the session links its identity"
+    );
 
     let second = completed_session(&app, "user_jane", "decline").await;
     let by_id = ok(&app.get(&format!("/api/v1/identities/{id}")).send().await);

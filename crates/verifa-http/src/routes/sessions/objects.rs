@@ -31,6 +31,8 @@ pub struct SessionObject {
     pub updated_at: DateTime<Utc>,
     /// Caller's reference.
     pub external_ref: Option<String>,
+    /// The identity the session fed on completion (`idn_…`).
+    pub identity_id: Option<String>,
     /// Metadata.
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
@@ -79,6 +81,7 @@ impl SessionObject {
             created_at: s.created_at,
             updated_at: s.updated_at,
             external_ref: s.external_ref,
+            identity_id: s.identity_id,
             metadata: s.metadata,
             country: s.country,
             checks: s.checks,
