@@ -1,7 +1,7 @@
-//! [`CaseStore`] in memory, and a case opened inside a session change ([`check_opening`],
-//! [`open`]), with the database's rules: one active case per session, fenced writes.
+//! [`CaseStore`] in memory, with the database's rules: fenced writes, and a decision's session
+//! change committed with the case (a case opens inside a session change: see `change`).
 
-use crate::state::{MemoryStore, StoredEvent, World, page_of};
+use crate::state::{MemoryStore, page_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use verifa_domain::audit::AuditDraft;
@@ -9,46 +9,8 @@ use verifa_domain::case::{Case, CaseStatus};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
-use verifa_ports::cases::{
-    CaseFilter, CaseOpening, CaseSort, CaseStore, NewCaseEvent, NoteRecord, TabCounts,
-};
+use verifa_ports::cases::{CaseFilter, CaseSort, CaseStore, NewCaseEvent, NoteRecord, TabCounts};
 use verifa_ports::sessions::SessionChange;
-
-/// Refuses an opening for a session that has an active case.
-pub(crate) fn check_opening(w: &World, opening: &CaseOpening) -> Result<(), RepoError> {
-    let c = &opening.case;
-    let taken = w
-        .cases
-        .values()
-        .any(|o| o.tenant == c.tenant && o.session_id == c.session_id && o.status.is_active());
-    if taken || w.cases.contains_key(&c.id) {
-        return Err(RepoError::Conflict("the session has an active case".into()));
-    }
-    Ok(())
-}
-
-/// Writes an opening that [`check_opening`] accepted.
-pub(crate) fn open(w: &mut World, opening: &CaseOpening) {
-    let c = &opening.case;
-    w.cases.insert(c.id.clone(), c.clone());
-    append_events(w, c, std::slice::from_ref(&opening.event));
-    crate::audit::append(w, std::slice::from_ref(&opening.audit));
-}
-
-fn append_events(w: &mut World, c: &Case, events: &[NewCaseEvent]) {
-    for e in events {
-        let seq = w.next_event_seq();
-        w.events.push(StoredEvent {
-            seq,
-            id: e.id.clone(),
-            tenant: c.tenant.clone(),
-            session_id: c.session_id.clone(),
-            event_type: e.event.event_type().to_owned(),
-            data: e.event.payload(c),
-            created_at: c.updated_at,
-        });
-    }
-}
 
 #[async_trait]
 impl CaseStore for MemoryStore {
@@ -138,7 +100,7 @@ impl CaseStore for MemoryStore {
         let mut stored = after.clone();
         stored.revision = after.revision.saturating_add(1);
         w.cases.insert(after.id.clone(), stored);
-        append_events(&mut w, &after, events);
+        crate::change::append_case_events(&mut w, &after, events);
         crate::audit::append(&mut w, audit);
         Ok(())
     }

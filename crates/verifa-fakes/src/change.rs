@@ -1,12 +1,16 @@
 //! A [`SessionChange`] applied to the world: [`check_change`] is the part that may refuse it,
 //! [`apply_change`] the part that writes, so a refused change writes nothing. Both the session
-//! store and the run store commit through here, as both commit a session change.
+//! store and the run store commit through here, as both commit a session change. A change that
+//! sends its session to review opens its case here too (one active case per session).
 
-use crate::state::{StoredEvent, World};
+use crate::state::World;
+use verifa_domain::case::Case;
 use verifa_domain::run::WorkflowRun;
 use verifa_domain::session::Session;
 use verifa_ports::RepoError;
-use verifa_ports::sessions::{NewEvent, ResultWrite, RunWrite, SessionChange};
+use verifa_ports::sessions::{
+    CaseOpening, NewCaseEvent, NewEvent, ResultWrite, RunWrite, SessionChange,
+};
 
 /// Refuses a change that the store would refuse: a status that moved on, a run whose revision
 /// moved on, a run id taken.
@@ -21,7 +25,7 @@ pub(crate) fn check_change(w: &World, change: &SessionChange) -> Result<(), Repo
     }
     crate::audit::check(w, &change.audit)?;
     if let Some(opening) = &change.case {
-        crate::cases::check_opening(w, opening)?;
+        check_opening(w, opening)?;
     }
     match &change.run {
         None => Ok(()),
@@ -82,23 +86,19 @@ pub(crate) fn apply_change(w: &mut World, change: &SessionChange) {
         crate::identities::feed(w, s, feed);
     }
     if let Some(opening) = &change.case {
-        crate::cases::open(w, opening);
+        open_case(w, opening);
     }
     crate::audit::append(w, &change.audit);
 }
 
 pub(crate) fn append_events(w: &mut World, session: &Session, events: &[NewEvent]) {
     for e in events {
-        let seq = w.next_event_seq();
-        w.events.push(StoredEvent {
-            seq,
-            id: e.id.clone(),
-            tenant: session.tenant.clone(),
-            session_id: session.id.clone(),
-            event_type: e.event.event_type().to_owned(),
-            data: e.event.payload(session),
-            created_at: session.updated_at,
-        });
+        w.push_event(
+            &session.tenant,
+            &session.id,
+            (&e.id, e.event.event_type(), e.event.payload(session)),
+            session.updated_at,
+        );
     }
 }
 
@@ -110,4 +110,36 @@ pub(crate) fn write_state(stored: &mut WorkflowRun, run: &WorkflowRun) {
     stored.lease = run.lease.clone();
     stored.revision = run.revision;
     stored.updated_at = run.updated_at;
+}
+
+/// Refuses an opening for a session that has an active case.
+fn check_opening(w: &World, opening: &CaseOpening) -> Result<(), RepoError> {
+    let c = &opening.case;
+    let taken = w
+        .cases
+        .values()
+        .any(|o| o.tenant == c.tenant && o.session_id == c.session_id && o.status.is_active());
+    if taken || w.cases.contains_key(&c.id) {
+        return Err(RepoError::Conflict("the session has an active case".into()));
+    }
+    Ok(())
+}
+
+/// Writes a case opening that [`check_opening`] accepted.
+fn open_case(w: &mut World, opening: &CaseOpening) {
+    let c = &opening.case;
+    w.cases.insert(c.id.clone(), c.clone());
+    append_case_events(w, c, std::slice::from_ref(&opening.event));
+    crate::audit::append(w, std::slice::from_ref(&opening.audit));
+}
+
+pub(crate) fn append_case_events(w: &mut World, c: &Case, events: &[NewCaseEvent]) {
+    for e in events {
+        w.push_event(
+            &c.tenant,
+            &c.session_id,
+            (&e.id, e.event.event_type(), e.event.payload(c)),
+            c.updated_at,
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! [`IdentityStore`] and [`IdentityTypeStore`] in memory, and a completing session feeding its
 //! identity ([`feed`]), with the same uniqueness and fencing rules as the database.
 
-use crate::state::{MemoryStore, StoredEvent, World, page_of};
+use crate::state::{MemoryStore, World, page_of};
 use async_trait::async_trait;
 use verifa_domain::audit::AuditDraft;
 use verifa_domain::identity::merge::MergeOutcome;
@@ -48,16 +48,12 @@ fn store(w: &mut World, i: &Identity) {
 
 fn append_events(w: &mut World, i: &Identity, events: &[NewIdentityEvent]) {
     for e in events {
-        let seq = w.next_event_seq();
-        w.events.push(StoredEvent {
-            seq,
-            id: e.id.clone(),
-            tenant: i.tenant.clone(),
-            session_id: i.id.clone(),
-            event_type: e.event.event_type().to_owned(),
-            data: e.event.payload(i),
-            created_at: i.updated_at,
-        });
+        w.push_event(
+            &i.tenant,
+            &i.id,
+            (&e.id, e.event.event_type(), e.event.payload(i)),
+            i.updated_at,
+        );
     }
 }
 

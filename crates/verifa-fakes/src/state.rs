@@ -78,6 +78,26 @@ impl World {
     pub(crate) fn next_event_seq(&self) -> i64 {
         self.events.last().map_or(1, |e| e.seq + 1)
     }
+
+    /// Appends one outbox row about `subject` (a session, or an identity), next in sequence.
+    pub(crate) fn push_event(
+        &mut self,
+        tenant: &Tenant,
+        subject: &str,
+        (id, event_type, data): (&str, &str, Value),
+        created_at: DateTime<Utc>,
+    ) {
+        let seq = self.next_event_seq();
+        self.events.push(StoredEvent {
+            seq,
+            id: id.to_owned(),
+            tenant: tenant.clone(),
+            session_id: subject.to_owned(),
+            event_type: event_type.to_owned(),
+            data,
+            created_at,
+        });
+    }
 }
 
 /// Every store port in memory. Cheap to create; clone it through an `Arc`.

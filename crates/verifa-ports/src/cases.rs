@@ -7,32 +7,13 @@
 
 use crate::RepoError;
 use crate::sessions::SessionChange;
+pub use crate::sessions::{CaseOpening, NewCaseEvent};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use verifa_domain::audit::AuditDraft;
-use verifa_domain::case::{Case, CaseEvent, CaseStatus, Priority, SlaStatus};
+use verifa_domain::case::{Case, CaseStatus, Priority, SlaStatus};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
-
-/// A `case.*` event to append to the outbox, with its `evt_…` id.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewCaseEvent {
-    /// `evt_…`.
-    pub id: String,
-    /// What happened.
-    pub event: CaseEvent,
-}
-
-/// A case opened with the session change that puts the session under review.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaseOpening {
-    /// The new case.
-    pub case: Case,
-    /// Its `case.created` event.
-    pub event: NewCaseEvent,
-    /// Its `case.created` audit draft.
-    pub audit: AuditDraft,
-}
 
 /// Whose cases a listing returns.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,6 +17,7 @@ pub use store::SessionStore;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use verifa_domain::audit::AuditDraft;
+use verifa_domain::case::{Case, CaseEvent};
 use verifa_domain::documents::DocumentType;
 use verifa_domain::run::WorkflowRun;
 use verifa_domain::session::{Session, SessionEvent, SessionStatus, Transition, Verdict};
@@ -95,6 +96,26 @@ pub struct EventRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// A `case.*` event to append to the outbox, with its `evt_…` id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCaseEvent {
+    /// `evt_…`.
+    pub id: String,
+    /// What happened.
+    pub event: CaseEvent,
+}
+
+/// A case opened with the session change that puts the session under review.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseOpening {
+    /// The new case.
+    pub case: Case,
+    /// Its `case.created` event.
+    pub event: NewCaseEvent,
+    /// Its `case.created` audit draft.
+    pub audit: AuditDraft,
+}
+
 /// What a change does to the session's result.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum ResultWrite {
@@ -143,7 +164,7 @@ pub struct SessionChange {
     /// [`crate::identities::resolve_feed`]).
     pub identity: Option<crate::identities::IdentityFeed>,
     /// The case a change putting the session under review opens (same transaction).
-    pub case: Option<crate::cases::CaseOpening>,
+    pub case: Option<CaseOpening>,
 }
 
 impl SessionChange {
@@ -185,7 +206,7 @@ impl SessionChange {
     }
 
     /// The same change, also opening a case.
-    pub fn opening_case(mut self, opening: crate::cases::CaseOpening) -> Self {
+    pub fn opening_case(mut self, opening: CaseOpening) -> Self {
         self.case = Some(opening);
         self
     }
