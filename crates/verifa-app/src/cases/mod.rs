@@ -173,7 +173,12 @@ impl CaseService {
             "green, yellow, red",
             &mut errors,
         );
-        let sort = match query.sort.as_deref() {
+        let sort = match query
+            .sort
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None | Some("newest") => CaseSort::Newest,
             Some("queue") => CaseSort::Queue,
             Some(_) => {
@@ -184,7 +189,7 @@ impl CaseService {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        let assigned_to = query.assigned_to.map(|a| {
+        let assigned_to = query.assigned_to.filter(|a| !a.trim().is_empty()).map(|a| {
             if a == "none" {
                 Assignee::Nobody
             } else {

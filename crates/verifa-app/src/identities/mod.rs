@@ -186,8 +186,10 @@ impl IdentityService {
         page: PageRequest,
     ) -> Result<Page<Identity>, AppError> {
         let mut errors = Vec::new();
-        let status = query.status.as_deref().and_then(|s| {
-            let parsed = IdentityStatus::parse_filter(s);
+        // A blank filter is no filter (`?status=` as forms send it).
+        let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let status = blank(query.status.clone()).and_then(|s| {
+            let parsed = IdentityStatus::parse_filter(&s);
             if parsed.is_none() {
                 errors.push(crate::FieldError::new(
                     "status",
@@ -202,8 +204,8 @@ impl IdentityService {
         let filter = IdentityFilter {
             status,
             q: query.q.filter(|q| !q.is_empty()),
-            identity_type_id: query.identity_type_id,
-            tag: query.tag,
+            identity_type_id: blank(query.identity_type_id),
+            tag: blank(query.tag),
             is_flagged: query.is_flagged,
             include_archived: query.include_archived,
         };

@@ -101,7 +101,8 @@ pub struct CreateIdentityTypeRequest {
     pub label: String,
     /// Description (≤ 2 000 characters).
     pub description: Option<String>,
-    /// 1–20 statuses.
+    /// 1–20 statuses, each `^[a-z0-9_]{1,64}$`.
+    #[schema(min_items = 1, max_items = 20)]
     pub statuses: Vec<String>,
     /// One of `statuses` (default: the first).
     pub default_status: Option<String>,
@@ -121,7 +122,8 @@ pub struct UpdateIdentityTypeRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    /// Statuses.
+    /// 1–20 statuses.
+    #[schema(min_items = 1, max_items = 20)]
     pub statuses: Option<Vec<String>>,
     /// Default status.
     pub default_status: Option<String>,

@@ -19,6 +19,7 @@ use verifa_domain::case::{Case, Decision};
 #[serde(deny_unknown_fields)]
 pub struct ReviewerBody {
     /// An active reviewer or admin of the organization (`orguser_…`).
+    #[schema(min_length = 1, max_length = 64)]
     pub reviewer_id: String,
 }
 
@@ -45,6 +46,7 @@ pub struct AssignBody {
 #[serde(deny_unknown_fields)]
 pub struct ApproveBody {
     /// The reviewer deciding.
+    #[schema(min_length = 1, max_length = 64)]
     pub reviewer_id: String,
     /// Stored as a note (≤ 10 000 characters).
     pub notes: Option<String>,
@@ -55,6 +57,7 @@ pub struct ApproveBody {
 #[serde(deny_unknown_fields)]
 pub struct RejectBody {
     /// The reviewer deciding.
+    #[schema(min_length = 1, max_length = 64)]
     pub reviewer_id: String,
     /// Stored as a note (≤ 10 000 characters).
     pub notes: Option<String>,
@@ -67,6 +70,7 @@ pub struct RejectBody {
 #[serde(deny_unknown_fields)]
 pub struct EscalateBody {
     /// Why (1–2 000 characters).
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
     /// The reviewer it goes to (becomes the assignee).
     pub escalated_to: Option<String>,

@@ -73,6 +73,7 @@ pub struct ReplaceTagsRequest {
 #[serde(deny_unknown_fields)]
 pub struct FlagRequest {
     /// Why (≤ 500 characters).
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
     /// Who flagged (never sent in webhooks).
     pub flagged_by: Option<String>,
