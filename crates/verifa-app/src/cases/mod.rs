@@ -89,10 +89,13 @@ fn parse_list<T>(
     errors: &mut Vec<FieldError>,
 ) -> Vec<T> {
     let mut out = Vec::new();
-    for part in raw.iter().flat_map(|r| r.split(',')).map(str::trim) {
-        if part.is_empty() {
-            continue;
-        }
+    // Blank is no filter; otherwise every comma-separated part must be a value (exactly the
+    // documented pattern: no spaces, no empty parts).
+    for part in raw
+        .iter()
+        .filter(|r| !r.is_empty())
+        .flat_map(|r| r.split(','))
+    {
         match parse(part) {
             Some(v) => out.push(v),
             None => errors.push(FieldError::new(field, format!("must be one of {allowed}"))),
@@ -189,7 +192,7 @@ impl CaseService {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        let assigned_to = query.assigned_to.filter(|a| !a.trim().is_empty()).map(|a| {
+        let assigned_to = query.assigned_to.filter(|a| !a.is_empty()).map(|a| {
             if a == "none" {
                 Assignee::Nobody
             } else {

@@ -187,7 +187,7 @@ impl IdentityService {
     ) -> Result<Page<Identity>, AppError> {
         let mut errors = Vec::new();
         // A blank filter is no filter (`?status=` as forms send it).
-        let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let blank = |v: Option<String>| v.filter(|s| !s.is_empty());
         let status = blank(query.status.clone()).and_then(|s| {
             let parsed = IdentityStatus::parse_filter(&s);
             if parsed.is_none() {

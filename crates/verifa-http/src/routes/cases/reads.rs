@@ -19,16 +19,22 @@ use verifa_domain::pagination::DEFAULT_LIMIT;
 #[into_params(parameter_in = Query)]
 pub struct CaseListQuery {
     /// Comma-separated statuses (`open,in_review`).
+    #[param(
+        pattern = r"^((open|in_review|escalated|pending_second_review|approved|rejected)(,(open|in_review|escalated|pending_second_review|approved|rejected))*)?$"
+    )]
     pub status: Option<String>,
     /// `orguser_…` or `none`.
     pub assigned_to: Option<String>,
     /// `low`, `normal`, `high`, `urgent` (comma-separated).
+    #[param(pattern = r"^((low|normal|high|urgent)(,(low|normal|high|urgent))*)?$")]
     pub priority: Option<String>,
     /// `green`, `yellow`, `red` (comma-separated).
+    #[param(pattern = r"^((green|yellow|red)(,(green|yellow|red))*)?$")]
     pub sla_status: Option<String>,
     /// Case id, session id or external reference (exact).
     pub q: Option<String>,
     /// `newest` (default) or `queue` (priority, then time in review).
+    #[param(pattern = r"^(newest|queue)?$")]
     pub sort: Option<String>,
     /// Rows per page, 1–100 (default 25).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]

@@ -23,6 +23,7 @@ const SUB_LIST_LIMIT: u64 = 50;
 #[into_params(parameter_in = Query)]
 pub struct IdentityListQuery {
     /// `pending`, `approved` (alias `verified`), `failed`, `rejected`, `redacted`, `merged`.
+    #[param(pattern = r"^(pending|approved|verified|failed|rejected|redacted|merged)?$")]
     pub status: Option<String>,
     /// `external_ref` starts with this (case-sensitive).
     pub q: Option<String>,
