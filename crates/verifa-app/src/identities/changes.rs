@@ -111,14 +111,10 @@ impl IdentityService {
             )?),
             _ => None,
         };
-        let current_type = |i: &Identity| i.identity_type_id.clone();
-        let types = self.types.clone();
-        let tenant = caller.tenant();
         // The current type is needed to check `type_status` when the PATCH does not set a type.
         let stored_type = if patch.type_status.is_some() && patch.identity_type_id.is_none() {
-            let identity = self.resolve(caller, key).await?;
-            match current_type(&identity) {
-                Some(id) => Some(types.get_type(&tenant, &id).await?),
+            match self.resolve(caller, key).await?.identity_type_id {
+                Some(id) => Some(self.types.get_type(&caller.tenant(), &id).await?),
                 None => None,
             }
         } else {
