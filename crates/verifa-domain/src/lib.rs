@@ -6,6 +6,7 @@
 //! - [`api_key`]: API-key secrets (format, prefix, environment) and key-object rules.
 //! - [`audit`]: the audit trail: actors, events and the per-tenant hash chain that seals them.
 //! - [`case`]: manual-review cases: lifecycle, dual review, SLA, events.
+//! - [`fields`]: integrators' free-form objects (`metadata`, `custom_fields`): limits, merge.
 //! - [`identity`]: identities (one person per `external_ref`), their rules, merges and types.
 //! - [`org_user`]: organization users (reviewers, console users), their roles and field rules.
 //! - [`inflection`]: response key casing (snake, camel, kebab) that leaves user-data keys alone.
@@ -49,6 +50,7 @@ pub mod api_key;
 pub mod audit;
 pub mod case;
 pub mod documents;
+pub mod fields;
 pub mod identity;
 pub mod inflection;
 pub mod org_user;

@@ -231,19 +231,7 @@ impl Identity {
 
     /// Merges custom fields: each key sent replaces that key, `null` deletes it.
     pub fn merge_custom_fields(&mut self, patch: &Map<String, Value>) {
-        merge_fields(&mut self.custom_fields, patch);
-    }
-}
-
-/// Merges `patch` into `fields`: keys sent replace, `null` deletes (PATCH semantics shared by
-/// identities and cases).
-pub fn merge_fields(fields: &mut Map<String, Value>, patch: &Map<String, Value>) {
-    for (k, v) in patch {
-        if v.is_null() {
-            fields.remove(k);
-        } else {
-            fields.insert(k.clone(), v.clone());
-        }
+        crate::fields::merge(&mut self.custom_fields, patch);
     }
 }
 
