@@ -20,6 +20,7 @@ mod m20261202_000008_org_users;
 mod m20261202_000009_audit_events;
 mod m20261202_000010_identities;
 mod m20261202_000011_cases;
+mod m20261202_000012_case_links;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_audit_events::Migration),
             Box::new(m20261202_000010_identities::Migration),
             Box::new(m20261202_000011_cases::Migration),
+            Box::new(m20261202_000012_case_links::Migration),
         ]
     }
 }

@@ -100,6 +100,7 @@ impl CaseStore for MemoryStore {
         let mut stored = after.clone();
         stored.revision = after.revision.saturating_add(1);
         w.cases.insert(after.id.clone(), stored);
+        crate::change::link_session(&mut w, &after);
         crate::change::append_case_events(&mut w, &after, events);
         crate::audit::append(&mut w, audit);
         Ok(())

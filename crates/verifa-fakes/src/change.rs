@@ -49,9 +49,13 @@ pub(crate) fn check_change(w: &World, change: &SessionChange) -> Result<(), Repo
 pub(crate) fn apply_change(w: &mut World, change: &SessionChange) {
     let s = &change.session;
     if let Some(stored) = w.sessions.get_mut(&s.id) {
-        let created_at = stored.created_at;
+        let (created_at, case_id, case_status) =
+            (stored.created_at, stored.case_id.take(), stored.case_status);
         *stored = s.clone();
+        // Like the database: a session write leaves the link that the case store keeps.
         stored.created_at = created_at;
+        stored.case_id = case_id;
+        stored.case_status = case_status;
     }
     append_events(w, s, &change.events);
     match &change.result {
@@ -129,8 +133,21 @@ fn check_opening(w: &World, opening: &CaseOpening) -> Result<(), RepoError> {
 fn open_case(w: &mut World, opening: &CaseOpening) {
     let c = &opening.case;
     w.cases.insert(c.id.clone(), c.clone());
+    link_session(w, c);
     append_case_events(w, c, std::slice::from_ref(&opening.event));
     crate::audit::append(w, std::slice::from_ref(&opening.audit));
+}
+
+/// Points the case's session at the case and its status.
+pub(crate) fn link_session(w: &mut World, c: &Case) {
+    if let Some(s) = w
+        .sessions
+        .get_mut(&c.session_id)
+        .filter(|s| s.tenant == c.tenant)
+    {
+        s.case_id = Some(c.id.clone());
+        s.case_status = Some(c.status);
+    }
 }
 
 pub(crate) fn append_case_events(w: &mut World, c: &Case, events: &[NewCaseEvent]) {

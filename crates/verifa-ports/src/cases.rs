@@ -47,6 +47,8 @@ pub struct CaseFilter {
     pub sla_statuses: Vec<SlaStatus>,
     /// Case id, session id or `external_ref`, exactly.
     pub q: Option<String>,
+    /// The session's `external_ref`, exactly.
+    pub external_ref: Option<String>,
     /// The identity.
     pub identity_id: Option<String>,
     /// Created at or after.
@@ -71,6 +73,10 @@ impl CaseFilter {
             && self.q.as_deref().is_none_or(|q| {
                 c.id == q || c.session_id == q || c.external_ref.as_deref() == Some(q)
             })
+            && self
+                .external_ref
+                .as_deref()
+                .is_none_or(|r| c.external_ref.as_deref() == Some(r))
             && self
                 .identity_id
                 .as_deref()

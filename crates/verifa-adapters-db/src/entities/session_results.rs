@@ -15,6 +15,9 @@ pub struct Model {
     pub rejection_reason: Option<String>,
     pub workflow_run_id: Option<String>,
     pub simulated: bool,
+    /// The case whose decision is the result, and its reviewer.
+    pub case_id: Option<String>,
+    pub decided_by: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

@@ -14,6 +14,9 @@ pub struct Model {
     pub external_ref: Option<String>,
     /// The identity it fed on completion.
     pub identity_id: Option<String>,
+    /// Its latest case and that case's status, written by the case store only.
+    pub case_id: Option<String>,
+    pub case_status: Option<String>,
     pub metadata: String,
     pub country: Option<String>,
     pub checks: Option<String>,

@@ -1,14 +1,14 @@
 //! What reviewers do to a case short of deciding it: claim, release, assign, take the next one,
-//! escalate. Each is a read-modify-write fenced on the case's revision, retried on a lost race,
+//! escalate, edit. Each is a read-modify-write fenced on the case's revision, retried on a lost race,
 //! with its `case.*` events and audit event in the same transaction.
 
 use super::CaseService;
 use crate::actor::Caller;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
 use crate::retry::{Attempt, retrying, written};
 use chrono::{DateTime, Utc};
-use verifa_domain::case::{Case, CaseError, CaseEvent, CaseStatus};
+use verifa_domain::case::{Case, CaseError, CaseEvent, CasePatch, CaseStatus};
 use verifa_domain::pagination::PageRequest;
 use verifa_ports::cases::{Assignee, CaseFilter, CaseSort, NewCaseEvent};
 
@@ -30,6 +30,12 @@ pub(crate) fn refused(e: CaseError) -> AppError {
         CaseError::InvalidState(m) => AppError::InvalidState(m),
         CaseError::Conflict(m) => AppError::Conflict(m),
         CaseError::Invalid { field, message } => AppError::invalid(field, message),
+        CaseError::InvalidFields(problems) => AppError::Validation(
+            problems
+                .into_iter()
+                .map(|(field, message)| FieldError::new(field, message))
+                .collect(),
+        ),
     }
 }
 
@@ -46,7 +52,7 @@ pub(crate) fn events(kinds: &[CaseEvent]) -> Vec<NewCaseEvent> {
 /// What one action did: its audit name, the fields it changed and its events.
 pub(crate) struct Acted {
     pub action: &'static str,
-    pub fields: &'static [&'static str],
+    pub fields: Vec<&'static str>,
     pub events: Vec<CaseEvent>,
 }
 
@@ -79,7 +85,7 @@ impl CaseService {
     ) -> Result<Attempt<Case>, AppError> {
         let audit = caller
             .audit(acted.action, "case", &case.id, case.updated_at)
-            .with_changes(acted.fields.iter().copied());
+            .with_changes(acted.fields);
         let outcome = self
             .store
             .update(&case, None, &events(&acted.events), &[audit])
@@ -100,7 +106,7 @@ impl CaseService {
             let newly = case.claim(&reviewer, now).map_err(refused)?;
             Ok(newly.then(|| Acted {
                 action: "case.claimed",
-                fields: &["assigned_to", "status"],
+                fields: vec!["assigned_to", "status"],
                 events: vec![CaseEvent::Assigned],
             }))
         })
@@ -122,7 +128,7 @@ impl CaseService {
             case.release(reviewer.as_deref(), now).map_err(refused)?;
             Ok(Some(Acted {
                 action: "case.released",
-                fields: &["assigned_to", "status"],
+                fields: vec!["assigned_to", "status"],
                 events: Vec::new(),
             }))
         })
@@ -144,7 +150,7 @@ impl CaseService {
             case.assign(reviewer.as_deref(), now).map_err(refused)?;
             Ok(Some(Acted {
                 action: "case.assigned",
-                fields: &["assigned_to", "status"],
+                fields: vec!["assigned_to", "status"],
                 events: if reviewer.is_some() {
                     vec![CaseEvent::Assigned]
                 } else {
@@ -192,7 +198,7 @@ impl CaseService {
                 case.updated_at = now;
                 let acted = Acted {
                     action: "case.claimed",
-                    fields: &["assigned_to", "status"],
+                    fields: vec!["assigned_to", "status"],
                     events: vec![CaseEvent::Assigned],
                 };
                 self.write(caller, case, acted).await
@@ -231,7 +237,7 @@ impl CaseService {
                 }
                 Ok(Some(Acted {
                     action: "case.escalated",
-                    fields: &[
+                    fields: vec![
                         "status",
                         "requires_dual_review",
                         "escalated_to",
@@ -245,5 +251,23 @@ impl CaseService {
         self.note_if_any(caller, &case.id, escalation.notes.as_deref(), by.as_deref())
             .await?;
         Ok(case)
+    }
+
+    /// Edits priority, dual review, metadata or custom fields (`PATCH /cases/{id}`).
+    pub async fn edit(
+        &self,
+        caller: &Caller,
+        id: &str,
+        patch: &CasePatch,
+    ) -> Result<Case, AppError> {
+        self.act(caller, id, |case, now| {
+            let fields = case.edit(patch, now).map_err(refused)?;
+            Ok((!fields.is_empty()).then_some(Acted {
+                action: "case.updated",
+                fields,
+                events: Vec::new(),
+            }))
+        })
+        .await
     }
 }

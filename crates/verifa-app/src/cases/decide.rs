@@ -115,6 +115,8 @@ impl CaseService {
         if let Some(mut result) = self.sessions.result(&case.tenant, &case.session_id).await? {
             result.verdict.outcome = outcome;
             result.verdict.rejection_reason = case.rejection_reason.clone();
+            result.case_id = Some(case.id.clone());
+            result.decided_by = case.decided_by.clone();
             result.updated_at = now;
             change = change.with_result(result);
         }

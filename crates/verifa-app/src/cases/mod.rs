@@ -13,8 +13,8 @@ mod opening;
 
 pub use actions::Escalation;
 pub use decide::DecisionRequest;
-pub use opening::DEFAULT_SLA_HOURS;
 pub(crate) use opening::opening_case;
+pub use opening::{DEFAULT_SLA_HOURS, NewCase};
 
 use crate::actor::Caller;
 use crate::crypto::Cipher;
@@ -46,6 +46,29 @@ pub struct CaseQuery {
     pub q: Option<String>,
     /// `newest` (default) or `queue`.
     pub sort: Option<String>,
+}
+
+/// Filters of `POST /cases/search`, as received (arrays instead of comma lists).
+#[derive(Debug, Clone, Default)]
+pub struct CaseSearch {
+    /// Case id, session id or external reference.
+    pub q: Option<String>,
+    /// Statuses.
+    pub status: Vec<String>,
+    /// Priorities.
+    pub priority: Vec<String>,
+    /// SLA bands.
+    pub sla_status: Vec<String>,
+    /// `orguser_…` or `none`.
+    pub assigned_to: Option<String>,
+    /// The session's external reference.
+    pub external_ref: Option<String>,
+    /// The identity.
+    pub identity_id: Option<String>,
+    /// Created at or after.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_before: Option<DateTime<Utc>>,
 }
 
 /// A note as the API shows it (content decrypted).
@@ -81,27 +104,46 @@ fn note_context(case_id: &str) -> String {
     format!("case-note:{case_id}")
 }
 
-fn parse_list<T>(
+/// The parts of a comma list: blank is no filter; otherwise every part must be a value
+/// (exactly the documented pattern: no spaces, no empty parts).
+fn comma_parts(raw: &Option<String>) -> Vec<&str> {
+    raw.iter()
+        .filter(|r| !r.is_empty())
+        .flat_map(|r| r.split(','))
+        .collect()
+}
+
+const STATUSES: &str = "open, in_review, escalated, pending_second_review, approved, rejected";
+const PRIORITIES: &str = "low, normal, high, urgent";
+const SLA_BANDS: &str = "green, yellow, red";
+
+/// Parses every part, naming the field of each that is not a value.
+fn parse_each<'a, T>(
     field: &str,
-    raw: &Option<String>,
+    parts: impl IntoIterator<Item = &'a str>,
     parse: impl Fn(&str) -> Option<T>,
     allowed: &str,
     errors: &mut Vec<FieldError>,
 ) -> Vec<T> {
     let mut out = Vec::new();
-    // Blank is no filter; otherwise every comma-separated part must be a value (exactly the
-    // documented pattern: no spaces, no empty parts).
-    for part in raw
-        .iter()
-        .filter(|r| !r.is_empty())
-        .flat_map(|r| r.split(','))
-    {
+    for part in parts {
         match parse(part) {
             Some(v) => out.push(v),
             None => errors.push(FieldError::new(field, format!("must be one of {allowed}"))),
         }
     }
     out
+}
+
+/// `orguser_…` or `none`; blank is no filter.
+fn assignee(raw: Option<String>) -> Option<Assignee> {
+    raw.filter(|a| !a.is_empty()).map(|a| {
+        if a == "none" {
+            Assignee::Nobody
+        } else {
+            Assignee::Reviewer(a)
+        }
+    })
 }
 
 impl CaseService {
@@ -155,25 +197,25 @@ impl CaseService {
         page: PageRequest,
     ) -> Result<Page<Case>, AppError> {
         let mut errors = Vec::new();
-        let statuses = parse_list(
+        let statuses = parse_each(
             "status",
-            &query.status,
+            comma_parts(&query.status),
             CaseStatus::parse,
-            "open, in_review, escalated, pending_second_review, approved, rejected",
+            STATUSES,
             &mut errors,
         );
-        let priorities = parse_list(
+        let priorities = parse_each(
             "priority",
-            &query.priority,
+            comma_parts(&query.priority),
             Priority::parse,
-            "low, normal, high, urgent",
+            PRIORITIES,
             &mut errors,
         );
-        let sla_statuses = parse_list(
+        let sla_statuses = parse_each(
             "sla_status",
-            &query.sla_status,
+            comma_parts(&query.sla_status),
             SlaStatus::parse,
-            "green, yellow, red",
+            SLA_BANDS,
             &mut errors,
         );
         let sort = match query
@@ -192,21 +234,73 @@ impl CaseService {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        let assigned_to = query.assigned_to.filter(|a| !a.is_empty()).map(|a| {
-            if a == "none" {
-                Assignee::Nobody
-            } else {
-                Assignee::Reviewer(a)
-            }
-        });
         let filter = CaseFilter {
             statuses,
-            assigned_to,
+            assigned_to: assignee(query.assigned_to),
             priorities,
             sla_statuses,
             q: query.q.filter(|q| !q.is_empty()),
             sort,
             ..CaseFilter::default()
+        };
+        Ok(self
+            .store
+            .list(&caller.tenant(), &filter, self.clock.now(), page)
+            .await?)
+    }
+
+    /// Searches cases (`POST /cases/search`), newest first.
+    pub async fn search(
+        &self,
+        caller: &Caller,
+        search: CaseSearch,
+        page: PageRequest,
+    ) -> Result<Page<Case>, AppError> {
+        let mut errors = Vec::new();
+        let statuses = parse_each(
+            "status",
+            search.status.iter().map(String::as_str),
+            CaseStatus::parse,
+            STATUSES,
+            &mut errors,
+        );
+        let priorities = parse_each(
+            "priority",
+            search.priority.iter().map(String::as_str),
+            Priority::parse,
+            PRIORITIES,
+            &mut errors,
+        );
+        let sla_statuses = parse_each(
+            "sla_status",
+            search.sla_status.iter().map(String::as_str),
+            SlaStatus::parse,
+            SLA_BANDS,
+            &mut errors,
+        );
+        if let (Some(a), Some(b)) = (search.created_after, search.created_before)
+            && a >= b
+        {
+            errors.push(FieldError::new(
+                "created_before",
+                "must be later than created_after",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let blank_is_none = |v: Option<String>| v.filter(|v| !v.is_empty());
+        let filter = CaseFilter {
+            statuses,
+            assigned_to: assignee(search.assigned_to),
+            priorities,
+            sla_statuses,
+            q: blank_is_none(search.q),
+            external_ref: blank_is_none(search.external_ref),
+            identity_id: blank_is_none(search.identity_id),
+            created_after: search.created_after,
+            created_before: search.created_before,
+            sort: CaseSort::Newest,
         };
         Ok(self
             .store

@@ -1,44 +1,89 @@
 //! Opening a case with the session change that puts a session under review (CONTRACT §8.3): a
-//! run ending in `needs_review`, or `simulate` with `require-review`.
+//! run ending in `needs_review`, `simulate` with `require-review`, or `POST /cases` on a
+//! completed or failed session.
 
-use crate::actor::By;
+use super::CaseService;
+use crate::actor::{By, Caller};
+use crate::error::AppError;
 use crate::ids::{new_id, prefix};
+use crate::retry::{Attempt, retrying, written};
+use crate::sessions::change_by;
+use serde_json::{Map, Value};
 use verifa_domain::case::model::Opening;
-use verifa_domain::case::{Case, CaseEvent, CaseSource, Priority, review_reasons};
-use verifa_domain::session::SessionStatus;
+use verifa_domain::case::{Case, CaseEvent, CaseSource, Priority};
+use verifa_domain::fields;
+use verifa_domain::session::{self, Action, DecisionSummary, ProcessingMode, SessionStatus};
+use verifa_domain::workflow::Outcome;
 use verifa_ports::cases::{CaseOpening, NewCaseEvent};
-use verifa_ports::sessions::{ResultWrite, SessionChange};
+use verifa_ports::sessions::{ResultRecord, ResultWrite, SessionChange};
 
 /// Hours until a case's SLA is due (the default of the `case_sla_hours` setting).
 pub const DEFAULT_SLA_HOURS: i64 = 24;
 
+/// `POST /cases`, as received.
+#[derive(Debug, Clone, Default)]
+pub struct NewCase {
+    /// The session to review.
+    pub session_id: String,
+    /// Priority (default `normal`).
+    pub priority: Option<Priority>,
+    /// Integrator metadata.
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// What a case opens with besides its session.
+struct Draft {
+    id: String,
+    source: CaseSource,
+    priority: Priority,
+    metadata: Map<String, Value>,
+}
+
 /// The change, opening a case when it puts the session under review with a verdict.
 pub(crate) fn opening_case(change: SessionChange, source: CaseSource, by: By<'_>) -> SessionChange {
+    let draft = Draft {
+        id: new_id(prefix::CASE),
+        source,
+        priority: Priority::Normal,
+        metadata: Map::new(),
+    };
+    open(change, draft, by)
+}
+
+fn open(mut change: SessionChange, draft: Draft, by: By<'_>) -> SessionChange {
     let s = &change.session;
     let enters = s.status == SessionStatus::UnderReview
         && change.expected_status != SessionStatus::UnderReview;
-    let ResultWrite::Put(result) = &change.result else {
+    let ResultWrite::Put(result) = &mut change.result else {
         return change;
     };
     if !enters {
         return change;
     }
+    result.case_id = Some(draft.id.clone());
+    let mut review_reasons = result.verdict.summary.review_reasons();
+    if draft.source == CaseSource::Api {
+        // No terminal sent it to review: a caller did.
+        review_reasons.pop();
+        review_reasons.push("review:requested".to_owned());
+    }
     let at = s.updated_at;
-    let case = Case::open(Opening {
-        id: new_id(prefix::CASE),
+    let mut case = Case::open(Opening {
+        id: draft.id,
         tenant: s.tenant.clone(),
         session_id: s.id.clone(),
         identity_id: s.identity_id.clone(),
         external_ref: s.external_ref.clone(),
-        source,
-        review_reasons: review_reasons(&result.verdict.summary),
-        priority: Priority::Normal,
+        source: draft.source,
+        review_reasons,
+        priority: draft.priority,
         // `case_dual_review` (`off` | `all`) and `case_sla_hours` come with the settings of
         // CONTRACT §11; until then every organization has their defaults.
         requires_dual_review: false,
         sla_hours: DEFAULT_SLA_HOURS,
         at,
     });
+    case.metadata = draft.metadata;
     let audit = by
         .audit(s.tenant.clone(), "case.created", "case", &case.id, at)
         .with_changes(["status", "priority", "review_reasons"])
@@ -52,4 +97,99 @@ pub(crate) fn opening_case(change: SessionChange, source: CaseSource, by: By<'_>
         audit,
     };
     change.opening_case(opening)
+}
+
+impl CaseService {
+    /// Opens a case for a completed or failed session (`POST /cases`); the session's active
+    /// case instead when it has one. Returns the case and whether it is new.
+    pub async fn create(&self, caller: &Caller, new: NewCase) -> Result<(Case, bool), AppError> {
+        let metadata = new.metadata.unwrap_or_default();
+        let problems = fields::check("metadata", &metadata);
+        if !problems.is_empty() {
+            return Err(AppError::Validation(
+                problems
+                    .into_iter()
+                    .map(|(f, m)| crate::error::FieldError::new(f, m))
+                    .collect(),
+            ));
+        }
+        let tenant = caller.tenant();
+        retrying!(
+            "the session",
+            async {
+                let current = self
+                    .sessions
+                    .get(&tenant, &new.session_id)
+                    .await
+                    .map_err(AppError::from_repo("session"))?;
+                if let Some(active) = self.store.active_for_session(&tenant, &current.id).await? {
+                    return Ok(Attempt::Done((active, false)));
+                }
+                let id = new_id(prefix::CASE);
+                let action = Action::OpenCase {
+                    case_id: id.clone(),
+                };
+                let now = self.clock.now();
+                let t = session::transition(&current, action.clone(), now)
+                    .map_err(|e| AppError::InvalidState(e.to_string()))?;
+                let result = self.review_result(&current, now).await?;
+                let change = change_by(t, &action, By::Caller(caller)).with_result(result);
+                let draft = Draft {
+                    id: id.clone(),
+                    source: CaseSource::Api,
+                    priority: new.priority.unwrap_or(Priority::Normal),
+                    metadata: metadata.clone(),
+                };
+                let change = open(change, draft, By::Caller(caller));
+                let outcome = self.sessions.apply(&change).await;
+                let Some(opening) = change.case else {
+                    return Err(AppError::Internal(
+                        "the review change opened no case".into(),
+                    ));
+                };
+                written(outcome, (opening.case, true))
+            }
+            .await
+        )
+    }
+
+    /// The session's result turned `needs_review` (a failed run may have none: one is made).
+    async fn review_result(
+        &self,
+        s: &session::Session,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ResultRecord, AppError> {
+        let mut result = match self.sessions.result(&s.tenant, &s.id).await? {
+            Some(r) => r,
+            None => ResultRecord {
+                session_id: s.id.clone(),
+                tenant: s.tenant.clone(),
+                verdict: session::Verdict {
+                    outcome: Outcome::NeedsReview,
+                    summary: DecisionSummary {
+                        face_match_passed: None,
+                        face_match_score: None,
+                        age_check_passed: None,
+                        extracted_age: None,
+                        processing_mode: ProcessingMode::Workflow,
+                        country_used: s.country.clone(),
+                        check_results: Default::default(),
+                    },
+                    rejection_reason: None,
+                },
+                extracted_data_sealed: None,
+                workflow_run_id: None,
+                simulated: false,
+                case_id: None,
+                decided_by: None,
+                created_at: now,
+                updated_at: now,
+            },
+        };
+        result.verdict.outcome = Outcome::NeedsReview;
+        result.verdict.rejection_reason = None;
+        result.decided_by = None;
+        result.updated_at = now;
+        Ok(result)
+    }
 }

@@ -321,6 +321,8 @@ impl RunWorker {
             }),
             workflow_run_id: Some(run.id.clone()),
             simulated: run.simulated,
+            case_id: None,
+            decided_by: None,
             created_at: now,
             updated_at: now,
         }

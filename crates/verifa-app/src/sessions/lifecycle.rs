@@ -138,6 +138,8 @@ impl SessionService {
             workflow_id,
             external_ref: input.external_ref,
             identity_id: None,
+            case_id: None,
+            case_status: None,
             metadata,
             country,
             checks: input.checks,

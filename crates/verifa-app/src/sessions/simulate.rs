@@ -86,6 +86,8 @@ impl SessionService {
                 )),
                 workflow_run_id: run.as_ref().map(|r| r.id.clone()),
                 simulated: true,
+                case_id: None,
+                decided_by: None,
                 created_at: now,
                 updated_at: now,
             };

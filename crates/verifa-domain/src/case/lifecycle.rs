@@ -44,6 +44,9 @@ pub enum CaseError {
         /// Why.
         message: String,
     },
+    /// Free-form objects break their limits (422): `(field path, message)` each.
+    #[error("invalid fields")]
+    InvalidFields(Vec<(String, String)>),
 }
 
 /// What a decision did.

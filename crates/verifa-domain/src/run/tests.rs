@@ -36,6 +36,8 @@ fn session() -> Session {
         workflow_id: Some("wfl_1".into()),
         external_ref: None,
         identity_id: None,
+        case_id: None,
+        case_status: None,
         metadata: Map::new(),
         country: Some("DE".into()),
         checks: None,

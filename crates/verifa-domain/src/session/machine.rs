@@ -48,6 +48,12 @@ pub enum Action {
         /// The simulated outcome.
         outcome: Outcome,
     },
+    /// A case opened by hand (`POST /cases`): `completed` or `failed` → `under_review`,
+    /// announcing `session.requires-review`.
+    OpenCase {
+        /// The case.
+        case_id: String,
+    },
     /// A reviewer's final case decision: `under_review` → `completed`.
     ReviewDecision {
         /// The case.
@@ -101,6 +107,7 @@ impl Action {
             Action::Simulate { .. } => ("session.simulated", vec!["status", "result"]),
             Action::ExternalDecision => ("session.external_decision", vec!["status"]),
             Action::ReviewDecision { .. } => ("session.review_decided", vec!["status", "result"]),
+            Action::OpenCase { .. } => ("session.sent_to_review", vec!["status", "result"]),
             Action::ResumeRun => ("session.workflow_resumed", vec!["status"]),
             Action::Update {
                 external_ref,
@@ -133,6 +140,7 @@ impl Action {
             Action::Simulate { .. } => "simulate",
             Action::ExternalDecision => "submit an external decision for",
             Action::ReviewDecision { .. } => "decide the review of",
+            Action::OpenCase { .. } => "open a review case for",
             Action::ResumeRun => "resume the workflow run of",
             Action::Update { .. } => "update",
             Action::RunPaused { .. } => "pause the run of",
@@ -167,6 +175,10 @@ impl Action {
                 " (the session's run must be paused or failed)",
             ),
             Action::Update { .. } => (true, ""),
+            Action::OpenCase { .. } => (
+                matches!(current, S::Completed | S::Failed),
+                " (only completed or failed sessions can be sent to review)",
+            ),
             Action::ReviewDecision { .. } => (
                 current == S::UnderReview,
                 " (only a session under review takes a case decision)",
@@ -272,6 +284,14 @@ pub fn transition(
             next.completed_at = Some(now);
             events.push(SessionEvent::Decided {
                 outcome,
+                source: VerdictSource::Review { case_id },
+            });
+        }
+        Action::OpenCase { case_id } => {
+            next.status = SessionStatus::UnderReview;
+            next.completed_at = None;
+            events.push(SessionEvent::Decided {
+                outcome: Outcome::NeedsReview,
                 source: VerdictSource::Review { case_id },
             });
         }

@@ -17,6 +17,8 @@ fn session(status: SessionStatus) -> Session {
         workflow_id: None,
         external_ref: Some("user_1".into()),
         identity_id: None,
+        case_id: None,
+        case_status: None,
         metadata: Map::new(),
         country: None,
         checks: None,
@@ -304,5 +306,34 @@ fn refusals_change_nothing_and_name_the_status() {
             assert_eq!(e.current, status);
             assert!(e.to_string().contains(status.as_str()), "{e}");
         }
+    }
+}
+
+#[test]
+fn a_finished_session_can_be_sent_to_review_once() {
+    let open = || Action::OpenCase {
+        case_id: "case_1".into(),
+    };
+    for status in [S::Completed, S::Failed] {
+        let mut done = session(status);
+        done.completed_at = Some(at(3));
+        let t = transition(&done, open(), at(5)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.session.status, S::UnderReview);
+        assert_eq!(
+            t.session.completed_at, None,
+            "under review is not completed"
+        );
+        assert_eq!(
+            t.events,
+            vec![SessionEvent::Decided {
+                outcome: Outcome::NeedsReview,
+                source: VerdictSource::Review {
+                    case_id: "case_1".into()
+                },
+            }]
+        );
+    }
+    for status in [S::Pending, S::Processing, S::UnderReview, S::Expired] {
+        assert!(!allowed(status, open()), "{status:?}");
     }
 }

@@ -4,6 +4,7 @@
 //! reach this type, so the domain never sees them in clear.
 
 use super::status::{RetentionStatus, SessionStatus};
+use crate::case::CaseStatus;
 use crate::tenancy::Tenant;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -23,6 +24,10 @@ pub struct Session {
     pub external_ref: Option<String>,
     /// The identity the session fed on completion (`idn_…`; CONTRACT §7.1).
     pub identity_id: Option<String>,
+    /// Its latest review case (`case_…`; CONTRACT §8.3), kept by the case store.
+    pub case_id: Option<String>,
+    /// That case's status.
+    pub case_status: Option<CaseStatus>,
     /// Caller's metadata.
     pub metadata: Map<String, Value>,
     /// ISO country.

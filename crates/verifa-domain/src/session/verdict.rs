@@ -60,6 +60,24 @@ pub struct DecisionSummary {
     pub check_results: BTreeMap<String, CheckSummary>,
 }
 
+impl DecisionSummary {
+    /// Why the verdict needs review (a case's `review_reasons`, CONTRACT §8.1): each failed or
+    /// errored check (`<policy>:failed`, `<policy>:error`), then `review:terminal`.
+    pub fn review_reasons(&self) -> Vec<String> {
+        let mut reasons: Vec<String> = self
+            .check_results
+            .iter()
+            .filter_map(|(policy, r)| match r.status {
+                CheckStatus::Failed => Some(format!("{policy}:failed")),
+                CheckStatus::Error => Some(format!("{policy}:error")),
+                _ => None,
+            })
+            .collect();
+        reasons.push("review:terminal".to_owned());
+        reasons
+    }
+}
+
 /// What decided a session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -69,4 +87,33 @@ pub struct Verdict {
     pub summary: DecisionSummary,
     /// Why it was rejected (rejections only).
     pub rejection_reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn review_reasons_name_failed_and_errored_checks_then_the_terminal() {
+        let summary = DecisionSummary {
+            face_match_passed: None,
+            face_match_score: None,
+            age_check_passed: None,
+            extracted_age: None,
+            processing_mode: ProcessingMode::Workflow,
+            country_used: None,
+            check_results: BTreeMap::from([
+                (
+                    "face_match".to_owned(),
+                    CheckSummary::of(CheckStatus::Failed),
+                ),
+                ("ocr".to_owned(), CheckSummary::of(CheckStatus::Passed)),
+                ("sanction".to_owned(), CheckSummary::of(CheckStatus::Error)),
+            ]),
+        };
+        assert_eq!(
+            summary.review_reasons(),
+            ["face_match:failed", "sanction:error", "review:terminal"]
+        );
+    }
 }

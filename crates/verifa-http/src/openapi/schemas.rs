@@ -13,6 +13,7 @@ use verifa_app::sessions::{
 use verifa_app::webhooks::{MAX_ENABLED_EVENTS, MAX_LABEL_LEN, MAX_URL_LEN};
 use verifa_app::workflows::{MAX_DESCRIPTION_LEN as MAX_WORKFLOW_DESCRIPTION_LEN, MAX_NAME_LEN};
 use verifa_domain::api_key::{self, KeyType};
+use verifa_domain::case::{CaseStatus, Priority, SlaStatus};
 use verifa_domain::documents::DocumentType;
 use verifa_domain::inflection::Inflection;
 use verifa_domain::org_user::{self, OrgRole};
@@ -100,6 +101,10 @@ enums! {
     key_type, key_type_or_null => KeyType::ALL.map(KeyType::as_str);
     /// Organization user role.
     org_role, org_role_or_null => OrgRole::ALL.map(OrgRole::as_str);
+    /// Case priority.
+    priority, priority_or_null => Priority::ALL.iter().map(|p| p.as_str());
+    /// Case status.
+    case_status, case_status_or_null => CaseStatus::ALL.iter().map(|c| c.as_str());
     /// Webhook delivery status.
     delivery_status, delivery_status_or_null => DeliveryStatus::ALL.map(DeliveryStatus::as_str);
     /// Simulated action (`require_review` is accepted for `require-review`).
@@ -119,6 +124,21 @@ pub fn event_patterns_or_null() -> Array {
     let mut list = nullable_array(one_of(subscription_patterns()));
     list.max_items = Some(MAX_ENABLED_EVENTS);
     list
+}
+
+/// A list of case statuses, or `null`.
+pub fn case_statuses_or_null() -> Array {
+    nullable_array(case_status())
+}
+
+/// A list of case priorities, or `null`.
+pub fn priorities_or_null() -> Array {
+    nullable_array(priority())
+}
+
+/// A list of SLA bands, or `null`.
+pub fn sla_statuses_or_null() -> Array {
+    nullable_array(one_of(SlaStatus::ALL.iter().map(|s| s.as_str())))
 }
 
 /// A catalogued event name, or `null`.

@@ -63,6 +63,10 @@ pub struct ResultRecord {
     pub workflow_run_id: Option<String>,
     /// Written by `simulate`.
     pub simulated: bool,
+    /// The case whose final decision this result is (CONTRACT §8.3).
+    pub case_id: Option<String>,
+    /// The reviewer who decided it.
+    pub decided_by: Option<String>,
     /// Creation.
     pub created_at: DateTime<Utc>,
     /// Last change.

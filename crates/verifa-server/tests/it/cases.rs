@@ -8,7 +8,7 @@ use crate::harness::{TestApp, TestResponse};
 use serde_json::{Value, json};
 use verifa_testkit::{TestDatabase, both_backends};
 
-fn ok(r: &TestResponse) -> Value {
+pub(crate) fn ok(r: &TestResponse) -> Value {
     assert!(
         r.status.is_success(),
         "{}: {}",
@@ -18,7 +18,7 @@ fn ok(r: &TestResponse) -> Value {
     r.json()
 }
 
-async fn user(app: &TestApp, email: &str, role: &str) -> String {
+pub(crate) async fn user(app: &TestApp, email: &str, role: &str) -> String {
     let r = app
         .post("/api/v1/org-users")
         .key(&app.live_key)
@@ -85,6 +85,8 @@ async fn review_and_reject(db: TestDatabase) {
         .send()
         .await);
     assert_eq!(session["status"], "under_review");
+    assert_eq!(session["case_id"], case_id.as_str());
+    assert_eq!(session["case_status"], "open");
     let tabs = ok(&app.get("/api/v1/cases/tab-counts").send().await);
     assert_eq!(
         tabs,
@@ -103,6 +105,14 @@ async fn review_and_reject(db: TestDatabase) {
         .await);
     assert_eq!(claimed["status"], "in_review");
     assert_eq!(claimed["assigned_to"], ann.as_str());
+    let session = ok(&app
+        .get(&format!("/api/v1/sessions/{session_id}"))
+        .send()
+        .await);
+    assert_eq!(
+        session["case_status"], "in_review",
+        "the link follows the case"
+    );
     ok(&app
         .post(&format!("/api/v1/cases/{case_id}/claim"))
         .json(json!({"reviewer_id": ann}))
@@ -168,12 +178,16 @@ async fn review_and_reject(db: TestDatabase) {
         .send()
         .await);
     assert_eq!(session["status"], "completed");
+    assert_eq!(session["case_id"], case_id.as_str());
+    assert_eq!(session["case_status"], "rejected");
     let result = ok(&app
         .get(&format!("/api/v1/sessions/{session_id}/result"))
         .send()
         .await);
     assert_eq!(result["status"], "rejected");
     assert_eq!(result["rejection_reason"], "Face mismatch");
+    assert_eq!(result["case_id"], case_id.as_str());
+    assert_eq!(result["decided_by"], ann.as_str());
     let identity = ok(&app.get("/api/v1/identities/user_case").send().await);
     assert_eq!(identity["status"], "rejected", "a reviewer's rejection");
     assert_eq!(identity["id"], rejected["identity_id"]);

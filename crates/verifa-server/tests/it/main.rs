@@ -2,6 +2,7 @@
 //! Postgres (`verifa_testkit::both_backends!`).
 
 mod api_keys;
+mod case_management;
 mod cases;
 mod checks_db;
 mod concurrency;

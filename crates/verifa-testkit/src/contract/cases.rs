@@ -143,8 +143,39 @@ pub async fn case_updates_are_fenced_and_commit_with_the_session(stores: Stores)
         1,
     )
     .await;
+    let linked = stores.sessions.get(&live, "ses_case_f1").await.unwrap();
+    assert_eq!(
+        (linked.case_id.as_deref(), linked.case_status),
+        (Some("case_f1"), Some(CaseStatus::Open)),
+        "the opening links the session to its case"
+    );
     case.claim("orguser_ann", at(2)).unwrap();
     stores.cases.update(&case, None, &[], &[]).await.unwrap();
+    let linked = stores.sessions.get(&live, "ses_case_f1").await.unwrap();
+    assert_eq!(linked.case_status, Some(CaseStatus::InReview));
+    // A session write made from a copy read before the claim keeps the link as it is.
+    let mut stale_copy = linked.clone();
+    stale_copy.case_status = Some(CaseStatus::Open);
+    stores
+        .sessions
+        .apply(&change(
+            &stale_copy,
+            SessionStatus::UnderReview,
+            at(2),
+            Vec::new(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        stores
+            .sessions
+            .get(&live, "ses_case_f1")
+            .await
+            .unwrap()
+            .case_status,
+        Some(CaseStatus::InReview),
+        "only the case store writes the link"
+    );
     let stale = stores.cases.update(&case, None, &[], &[]).await;
     assert!(matches!(stale, Err(RepoError::Conflict(_))), "{stale:?}");
 
@@ -184,15 +215,9 @@ pub async fn case_updates_are_fenced_and_commit_with_the_session(stores: Stores)
         stores.cases.get(&live, "case_f1").await.unwrap().status,
         CaseStatus::Approved
     );
-    assert_eq!(
-        stores
-            .sessions
-            .get(&live, "ses_case_f1")
-            .await
-            .unwrap()
-            .status,
-        SessionStatus::Completed
-    );
+    let done = stores.sessions.get(&live, "ses_case_f1").await.unwrap();
+    assert_eq!(done.status, SessionStatus::Completed);
+    assert_eq!(done.case_status, Some(CaseStatus::Approved));
     assert_eq!(
         stores
             .cases

@@ -79,6 +79,8 @@ pub fn session(
         workflow_id: Some("wfl_contract".into()),
         external_ref: Some(format!("ref_{id}")),
         identity_id: None,
+        case_id: None,
+        case_status: None,
         metadata: Map::from_iter([("plan".to_owned(), json!("gold"))]),
         country: Some("FR".into()),
         checks: None,

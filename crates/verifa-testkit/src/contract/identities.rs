@@ -67,6 +67,8 @@ fn completing(before: &Session, outcome: Outcome, now: DateTime<Utc>) -> Session
         extracted_data_sealed: None,
         workflow_run_id: None,
         simulated: false,
+        case_id: None,
+        decided_by: None,
         created_at: now,
         updated_at: now,
     })

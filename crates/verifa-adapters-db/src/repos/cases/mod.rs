@@ -122,6 +122,9 @@ impl CaseStore for Database {
                     .add(cases::Column::ExternalRef.eq(q.clone())),
             );
         }
+        if let Some(r) = &filter.external_ref {
+            query = query.filter(cases::Column::ExternalRef.eq(r.clone()));
+        }
         if let Some(i) = &filter.identity_id {
             query = query.filter(cases::Column::IdentityId.eq(i.clone()));
         }

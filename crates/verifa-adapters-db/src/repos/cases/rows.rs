@@ -1,8 +1,9 @@
 //! Mapping between case rows and domain cases, and the writes every case path shares.
 
-use crate::entities::{cases, session_events as outbox};
+use crate::entities::{cases, session_events as outbox, sessions};
 use crate::error::{corrupt, map_db};
 use crate::repos::common::{fenced, in_tenant, tenant_of};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use verifa_crypto::Cipher;
@@ -135,6 +136,24 @@ pub(crate) fn from_model(m: cases::Model, cipher: &Cipher) -> Result<Case, RepoE
 }
 
 /// Overwrites a case, fenced on the revision it carries.
+/// Points the case's session at the case and its status (the session's `case_id` and
+/// `case_status`, which only this store writes).
+async fn link_session(txn: &DatabaseTransaction, c: &Case) -> Result<(), RepoError> {
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::CaseId, Expr::value(c.id.clone()))
+        .col_expr(sessions::Column::CaseStatus, Expr::value(c.status.as_str()))
+        .filter(in_tenant(
+            sessions::Column::OrgId,
+            sessions::Column::Environment,
+            &c.tenant,
+        ))
+        .filter(sessions::Column::Id.eq(c.session_id.clone()))
+        .exec(txn)
+        .await
+        .map_err(map_db)?;
+    Ok(())
+}
+
 pub(crate) async fn update_in(
     txn: &DatabaseTransaction,
     c: &Case,
@@ -170,7 +189,8 @@ pub(crate) async fn update_in(
             .map_err(map_db)?
             .is_some())
     })
-    .await
+    .await?;
+    link_session(txn, c).await
 }
 
 /// Appends `case.*` events to the outbox; their subject is the case's session, so a session's
@@ -223,6 +243,7 @@ pub(crate) async fn open_in(
         return Err(RepoError::Conflict("the session has an active case".into()));
     }
     to_active(c, cipher)?.insert(txn).await.map_err(map_db)?;
+    link_session(txn, c).await?;
     append_events(txn, c, std::slice::from_ref(&opening.event)).await?;
     crate::repos::audit::append(txn, std::slice::from_ref(&opening.audit)).await
 }

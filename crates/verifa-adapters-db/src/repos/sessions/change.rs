@@ -144,6 +144,8 @@ async fn write_result(
                             results::Column::RejectionReason,
                             results::Column::WorkflowRunId,
                             results::Column::Simulated,
+                            results::Column::CaseId,
+                            results::Column::DecidedBy,
                             results::Column::CreatedAt,
                             results::Column::UpdatedAt,
                         ])

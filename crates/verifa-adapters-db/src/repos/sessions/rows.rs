@@ -4,8 +4,9 @@
 use crate::entities::{session_documents as docs, session_results as results, sessions};
 use crate::error::corrupt;
 use crate::repos::common::tenant_of;
-use sea_orm::Set;
+use sea_orm::{NotSet, Set};
 use serde_json::Value;
+use verifa_domain::case::CaseStatus;
 use verifa_domain::documents::DocumentType;
 use verifa_domain::session::{DecisionSummary, Session, Verdict};
 use verifa_domain::workflow::Outcome;
@@ -25,6 +26,9 @@ pub(crate) fn session_active(s: &Session) -> Result<sessions::ActiveModel, RepoE
         workflow_id: Set(s.workflow_id.clone()),
         external_ref: Set(s.external_ref.clone()),
         identity_id: Set(s.identity_id.clone()),
+        // `case_id` and `case_status` belong to the case store: a session write leaves them.
+        case_id: NotSet,
+        case_status: NotSet,
         metadata: Set(Value::Object(s.metadata.clone()).to_string()),
         country: Set(s.country.clone()),
         checks: Set(s
@@ -77,6 +81,12 @@ pub(crate) fn session_from(m: sessions::Model) -> Result<Session, RepoError> {
         workflow_id: m.workflow_id,
         external_ref: m.external_ref,
         identity_id: m.identity_id,
+        case_status: m
+            .case_status
+            .as_deref()
+            .map(|c| CaseStatus::parse(c).ok_or_else(|| corrupt("sessions.case_status", c)))
+            .transpose()?,
+        case_id: m.case_id,
         country: m.country,
         fields_sealed: m.fields_encrypted,
         redirect_url: m.redirect_url,
@@ -136,6 +146,8 @@ pub(crate) fn result_active(r: &ResultRecord) -> Result<results::ActiveModel, Re
         rejection_reason: Set(r.verdict.rejection_reason.clone()),
         workflow_run_id: Set(r.workflow_run_id.clone()),
         simulated: Set(r.simulated),
+        case_id: Set(r.case_id.clone()),
+        decided_by: Set(r.decided_by.clone()),
         created_at: Set(r.created_at),
         updated_at: Set(r.updated_at),
     })
@@ -156,6 +168,8 @@ pub(crate) fn result_from(m: results::Model) -> Result<ResultRecord, RepoError> 
         extracted_data_sealed: m.extracted_data_encrypted,
         workflow_run_id: m.workflow_run_id,
         simulated: m.simulated,
+        case_id: m.case_id,
+        decided_by: m.decided_by,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })

@@ -9,10 +9,13 @@ use crate::routes::workflows::present;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
-use verifa_app::cases::{DecisionRequest, Escalation};
-use verifa_domain::case::{Case, Decision};
+use verifa_app::cases::{DecisionRequest, Escalation, NewCase};
+use verifa_app::error::AppError;
+use verifa_domain::case::{Case, CasePatch, Decision, Priority};
 
 /// Body naming the reviewer (`claim`, `next`).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -80,7 +83,48 @@ pub struct EscalateBody {
     pub reviewer_id: Option<String>,
 }
 
+/// Body of `PATCH /cases/{id}`; a field left out stays as it is.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCaseBody {
+    /// `low`, `normal`, `high` or `urgent` (undecided cases only).
+    #[schema(schema_with = crate::openapi::schemas::priority_or_null)]
+    pub priority: Option<String>,
+    /// Merged into the stored metadata; a `null` value deletes that key.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    /// Merged into the stored custom fields; a `null` value deletes that key.
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Map<String, Value>>,
+    /// Whether a second reviewer must decide (only before a recommendation exists).
+    pub requires_dual_review: Option<bool>,
+}
+
+/// Body of `POST /cases`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCaseBody {
+    /// A completed or failed session (`ses_…`).
+    #[schema(min_length = 1, max_length = 64)]
+    pub session_id: String,
+    /// `low`, `normal` (default), `high` or `urgent`.
+    #[schema(schema_with = crate::openapi::schemas::priority_or_null)]
+    pub priority: Option<String>,
+    /// Integrator metadata (at most 50 keys).
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
 const ID: &str = "`case_…`";
+
+fn priority(raw: Option<&str>) -> Result<Option<Priority>, AppError> {
+    raw.map(|p| {
+        Priority::parse(p).ok_or_else(|| {
+            AppError::invalid("priority", "must be one of low, normal, high, urgent")
+        })
+    })
+    .transpose()
+}
 
 fn answer(state: &AppState, case: Case) -> Json<CaseObject> {
     Json(CaseObject::of(case, state.services.cases.now()))
@@ -225,4 +269,48 @@ pub async fn escalate_case(
         .escalate(caller, &id, escalation)
         .await?;
     Ok(answer(&state, case))
+}
+
+/// Edits a case: priority, dual review, metadata, custom fields.
+#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = String, Path, description = ID)), request_body = UpdateCaseBody, security(("api_key" = [])), responses(
+    (status = 200, body = CaseObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_case(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateCaseBody>,
+) -> ApiResult<Json<CaseObject>> {
+    let caller = auth.require(WRITE)?;
+    let patch = CasePatch {
+        priority: priority(body.priority.as_deref())?,
+        metadata: body.metadata,
+        custom_fields: body.custom_fields,
+        requires_dual_review: body.requires_dual_review,
+    };
+    let case = state.services.cases.edit(caller, &id, &patch).await?;
+    Ok(answer(&state, case))
+}
+
+/// Opens a case for a completed or failed session (201); the session's active case when it
+/// has one (200).
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = CreateCaseBody, security(("api_key" = [])), responses(
+    (status = 201, body = CaseObject), (status = 200, body = CaseObject), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_case(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CreateCaseBody>,
+) -> ApiResult<(StatusCode, Json<CaseObject>)> {
+    let caller = auth.require(WRITE)?;
+    let new = NewCase {
+        session_id: body.session_id,
+        priority: priority(body.priority.as_deref())?,
+        metadata: body.metadata,
+    };
+    let (case, created) = state.services.cases.create(caller, new).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, answer(&state, case)))
 }

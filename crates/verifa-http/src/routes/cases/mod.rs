@@ -16,10 +16,11 @@ pub(crate) const WRITE: &str = "cases:write";
 /// The routes of the group.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(reads::list_cases))
+        .routes(routes!(reads::list_cases, actions::create_case))
         .routes(routes!(reads::case_tab_counts))
+        .routes(routes!(reads::search_cases))
         .routes(routes!(actions::next_case))
-        .routes(routes!(reads::get_case))
+        .routes(routes!(reads::get_case, actions::update_case))
         .routes(routes!(reads::list_case_notes, reads::add_case_note))
         .routes(routes!(actions::claim_case))
         .routes(routes!(actions::release_case))

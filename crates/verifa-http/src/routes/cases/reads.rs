@@ -9,10 +9,13 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use verifa_app::cases::CaseQuery;
-use verifa_domain::pagination::DEFAULT_LIMIT;
+use verifa_app::cases::{CaseQuery, CaseSearch};
+use verifa_app::{AppError, FieldError};
+use verifa_domain::case::Case;
+use verifa_domain::pagination::{DEFAULT_LIMIT, Page, PageRequest};
 
 /// Filters of `GET /cases`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -63,7 +66,52 @@ pub struct AddNoteRequest {
     pub author_id: Option<String>,
 }
 
+/// Body of `POST /cases/search`; every filter is optional and they combine with AND.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSearchBody {
+    /// Case id, session id or external reference (exact).
+    pub q: Option<String>,
+    /// Any of these statuses.
+    #[schema(schema_with = crate::openapi::schemas::case_statuses_or_null)]
+    pub status: Option<Vec<String>>,
+    /// Any of these priorities.
+    #[schema(schema_with = crate::openapi::schemas::priorities_or_null)]
+    pub priority: Option<Vec<String>>,
+    /// Any of these SLA bands.
+    #[schema(schema_with = crate::openapi::schemas::sla_statuses_or_null)]
+    pub sla_status: Option<Vec<String>>,
+    /// `orguser_…` or `none`.
+    pub assigned_to: Option<String>,
+    /// The session's external reference (exact).
+    pub external_ref: Option<String>,
+    /// The identity (`idn_…`).
+    pub identity_id: Option<String>,
+    /// Created at or after (RFC 3339).
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before (RFC 3339).
+    pub created_before: Option<DateTime<Utc>>,
+    /// Rows per page, 1–100 (default 25).
+    #[schema(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// Rows to skip, 0–1 000 000.
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub offset: Option<i64>,
+}
+
 const ID: &str = "`case_…`";
+
+fn case_list(page: Page<Case>, now: DateTime<Utc>) -> CaseList {
+    let pagination = Pagination::from(&page);
+    CaseList {
+        data: page
+            .items
+            .into_iter()
+            .map(|c| CaseObject::of(c, now))
+            .collect(),
+        pagination,
+    }
+}
 
 /// Lists cases.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseListQuery), security(("api_key" = [])), responses(
@@ -89,16 +137,39 @@ pub async fn list_cases(
     .page(DEFAULT_LIMIT)?;
     let cases = &state.services.cases;
     let page = cases.list(caller, query, page).await?;
-    let now = cases.now();
-    let pagination = Pagination::from(&page);
-    Ok(Json(CaseList {
-        data: page
-            .items
-            .into_iter()
-            .map(|c| CaseObject::of(c, now))
-            .collect(),
-        pagination,
-    }))
+    Ok(Json(case_list(page, cases.now())))
+}
+
+/// Searches cases, newest first.
+#[utoipa::path(post, path = "/api/v1/cases/search", tag = "cases", request_body = CaseSearchBody, security(("api_key" = [])), responses(
+    (status = 200, body = CaseList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn search_cases(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CaseSearchBody>,
+) -> ApiResult<Json<CaseList>> {
+    let caller = auth.require(READ)?;
+    let page = PageRequest::new(body.limit, body.offset, DEFAULT_LIMIT).map_err(|errs| {
+        AppError::Validation(
+            errs.into_iter()
+                .map(|e| FieldError::new(e.field, e.message))
+                .collect(),
+        )
+    })?;
+    let search = CaseSearch {
+        q: body.q,
+        status: body.status.unwrap_or_default(),
+        priority: body.priority.unwrap_or_default(),
+        sla_status: body.sla_status.unwrap_or_default(),
+        assigned_to: body.assigned_to,
+        external_ref: body.external_ref,
+        identity_id: body.identity_id,
+        created_after: body.created_after,
+        created_before: body.created_before,
+    };
+    let cases = &state.services.cases;
+    let page = cases.search(caller, search, page).await?;
+    Ok(Json(case_list(page, cases.now())))
 }
 
 /// Counts of the review tabs over active cases.

@@ -62,9 +62,10 @@ pub struct SessionObject {
     pub expires_at: Option<DateTime<Utc>>,
     /// Redirect after capture.
     pub redirect_url: Option<String>,
-    /// Review case (later).
+    /// Its latest review case (`case_…`).
     pub case_id: Option<String>,
-    /// Review case status (later).
+    /// That case's status.
+    #[schema(schema_with = crate::openapi::schemas::case_status_or_null)]
     pub case_status: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
@@ -95,8 +96,8 @@ impl SessionObject {
             token_expires_at: s.token_expires_at,
             expires_at: s.token_expires_at,
             redirect_url: s.redirect_url,
-            case_id: None,
-            case_status: None,
+            case_id: s.case_id,
+            case_status: s.case_status.map(|c| c.as_str().to_owned()),
             tags: s.tags,
         }
     }
@@ -204,6 +205,10 @@ pub struct ResultObject {
     pub check_results: Value,
     /// Run that decided.
     pub workflow_run_id: Option<String>,
+    /// The review case whose decision this is (`case_…`).
+    pub case_id: Option<String>,
+    /// The reviewer who decided (`orguser_…`).
+    pub decided_by: Option<String>,
 }
 
 impl From<ResultView> for ResultObject {
@@ -228,6 +233,8 @@ impl From<ResultView> for ResultObject {
             check_results: serde_json::to_value(summary.check_results)
                 .unwrap_or_else(|_| Value::Object(Map::new())),
             workflow_run_id: r.workflow_run_id,
+            case_id: r.case_id,
+            decided_by: r.decided_by,
         }
     }
 }

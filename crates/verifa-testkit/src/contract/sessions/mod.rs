@@ -42,6 +42,8 @@ fn approved_result(session_id: &str, tenant: &verifa_domain::tenancy::Tenant) ->
         extracted_data_sealed: None,
         workflow_run_id: None,
         simulated: false,
+        case_id: None,
+        decided_by: None,
         created_at: at(5),
         updated_at: at(5),
     }
