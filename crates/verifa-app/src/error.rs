@@ -80,3 +80,13 @@ impl From<RepoError> for AppError {
         }
     }
 }
+
+/// A 422 listing `(field path, message)` problems found by a domain rule.
+pub(crate) fn field_problems(problems: Vec<(String, String)>) -> AppError {
+    AppError::Validation(
+        problems
+            .into_iter()
+            .map(|(field, message)| FieldError::new(field, message))
+            .collect(),
+    )
+}

@@ -4,7 +4,7 @@
 
 use super::CaseService;
 use crate::actor::Caller;
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use crate::ids::{new_id, prefix};
 use crate::retry::{Attempt, retrying, written};
 use chrono::{DateTime, Utc};
@@ -30,12 +30,7 @@ pub(crate) fn refused(e: CaseError) -> AppError {
         CaseError::InvalidState(m) => AppError::InvalidState(m),
         CaseError::Conflict(m) => AppError::Conflict(m),
         CaseError::Invalid { field, message } => AppError::invalid(field, message),
-        CaseError::InvalidFields(problems) => AppError::Validation(
-            problems
-                .into_iter()
-                .map(|(field, message)| FieldError::new(field, message))
-                .collect(),
-        ),
+        CaseError::InvalidFields(problems) => crate::error::field_problems(problems),
     }
 }
 

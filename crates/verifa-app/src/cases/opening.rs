@@ -106,12 +106,7 @@ impl CaseService {
         let metadata = new.metadata.unwrap_or_default();
         let problems = fields::check("metadata", &metadata);
         if !problems.is_empty() {
-            return Err(AppError::Validation(
-                problems
-                    .into_iter()
-                    .map(|(f, m)| crate::error::FieldError::new(f, m))
-                    .collect(),
-            ));
+            return Err(crate::error::field_problems(problems));
         }
         let tenant = caller.tenant();
         retrying!(

@@ -157,7 +157,9 @@ impl IdentityService {
                 return Err(AppError::Validation(errors));
             }
             if let Some(fields) = &patch.custom_fields {
-                identity.merge_custom_fields(fields);
+                identity
+                    .merge_custom_fields(fields)
+                    .map_err(crate::error::field_problems)?;
             }
             if let Some(on) = patch.monitoring_enabled {
                 identity.monitoring_enabled = on;

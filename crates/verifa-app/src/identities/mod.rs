@@ -256,7 +256,9 @@ impl IdentityService {
             identity.type_status = Some(kind.default_status);
         }
         if let Some(fields) = &new.custom_fields {
-            identity.merge_custom_fields(fields);
+            identity
+                .merge_custom_fields(fields)
+                .map_err(crate::error::field_problems)?;
         }
         let audit = caller
             .audit("identity.created", "identity", &identity.id, now)

@@ -215,12 +215,9 @@ impl SessionService {
                 metadata: metadata.clone(),
             };
             let t = session::transition(&current, action.clone(), now).map_err(illegal)?;
-            let problems: Vec<FieldError> = session::check_metadata(&t.session.metadata)
-                .into_iter()
-                .map(|(field, message)| FieldError::new(field, message))
-                .collect();
+            let problems = session::check_metadata(&t.session.metadata);
             if !problems.is_empty() {
-                return Err(AppError::Validation(problems));
+                return Err(crate::error::field_problems(problems));
             }
             Ok(change_by(t, &action, By::Caller(caller)))
         }

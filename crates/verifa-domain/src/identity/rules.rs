@@ -230,8 +230,16 @@ impl Identity {
     }
 
     /// Merges custom fields: each key sent replaces that key, `null` deletes it.
-    pub fn merge_custom_fields(&mut self, patch: &Map<String, Value>) {
-        crate::fields::merge(&mut self.custom_fields, patch);
+    ///
+    /// # Errors
+    /// The `(field path, message)` problems when the merged fields would break the limits of
+    /// free-form objects; nothing changes then.
+    pub fn merge_custom_fields(
+        &mut self,
+        patch: &Map<String, Value>,
+    ) -> Result<(), Vec<(String, String)>> {
+        self.custom_fields = crate::fields::merged("custom_fields", &self.custom_fields, patch)?;
+        Ok(())
     }
 }
 
@@ -338,8 +346,24 @@ mod tests {
     #[test]
     fn custom_fields_merge_and_null_deletes() {
         let mut i = identity();
-        i.merge_custom_fields(json!({"a": 1, "b": 2}).as_object().unwrap());
-        i.merge_custom_fields(json!({"a": null, "c": 3}).as_object().unwrap());
-        assert_eq!(Value::Object(i.custom_fields), json!({"b": 2, "c": 3}));
+        assert!(
+            i.merge_custom_fields(json!({"a": 1, "b": 2}).as_object().unwrap())
+                .is_ok()
+        );
+        assert!(
+            i.merge_custom_fields(json!({"a": null, "c": 3}).as_object().unwrap())
+                .is_ok()
+        );
+        assert_eq!(
+            Value::Object(i.custom_fields.clone()),
+            json!({"b": 2, "c": 3})
+        );
+        let too_big = json!({"c": "x".repeat(17 * 1024)});
+        let refused = i.merge_custom_fields(too_big.as_object().unwrap());
+        assert_eq!(
+            refused.map_err(|p| p[0].0.clone()),
+            Err("custom_fields.c".into())
+        );
+        assert_eq!(i.custom_fields["c"], json!(3), "nothing changed");
     }
 }

@@ -142,6 +142,13 @@ async fn lifecycle(db: TestDatabase) {
         .send()
         .await);
     assert_eq!(patched["custom_fields"], json!({"tier": "gold"}));
+    let too_many: serde_json::Map<String, Value> =
+        (0..50).map(|n| (format!("k{n}"), json!(n))).collect();
+    app.patch(&format!("/api/v1/identities/{id}"))
+        .json(json!({"custom_fields": too_many}))
+        .send()
+        .await
+        .assert_error(422, "validation_error");
 
     let archived = ok(&app
         .post(&format!("/api/v1/identities/{id}/archive"))
