@@ -1,17 +1,19 @@
 //! Manual-review cases (CONTRACT §8): reading cases and their notes, the review tabs; the
-//! reviewer actions live in [`actions`], decisions in [`decide`], the background sweeps (idle
-//! claims, SLA breaches) in [`jobs`], and opening a case with its session change in
-//! [`opening`].
+//! reviewer actions live in [`actions`] (and [`bulk`] for many cases), decisions in
+//! [`decide`], the background sweeps (idle claims, SLA breaches) in [`jobs`], and opening a
+//! case (with its session change, or by hand) in [`opening`].
 //!
 //! `reviewer_id` names an active org user of the caller's organization with the `reviewer` or
 //! `admin` role (422 otherwise).
 
 mod actions;
+mod bulk;
 mod decide;
 pub mod jobs;
 mod opening;
 
 pub use actions::Escalation;
+pub use bulk::{BulkAction, BulkItem, BulkRequest, MAX_BULK_CASES};
 pub use decide::DecisionRequest;
 pub(crate) use opening::opening_case;
 pub use opening::{DEFAULT_SLA_HOURS, NewCase};

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, SchemaFormat};
+use verifa_app::cases::BulkAction;
 use verifa_app::sessions::{
     MAX_CHECK_NAME_LEN, MAX_CHECKS, MAX_DOCUMENT_TEXT, MAX_LINK_MINUTES, MAX_REDIRECT_URL_LEN,
 };
@@ -103,6 +104,8 @@ enums! {
     org_role, org_role_or_null => OrgRole::ALL.map(OrgRole::as_str);
     /// Case priority.
     priority, priority_or_null => Priority::ALL.iter().map(|p| p.as_str());
+    /// Bulk case action.
+    bulk_action, bulk_action_or_null => BulkAction::ALL.map(BulkAction::as_str);
     /// Case status.
     case_status, case_status_or_null => CaseStatus::ALL.iter().map(|c| c.as_str());
     /// Webhook delivery status.
@@ -139,6 +142,16 @@ pub fn priorities_or_null() -> Array {
 /// A list of SLA bands, or `null`.
 pub fn sla_statuses_or_null() -> Array {
     nullable_array(one_of(SlaStatus::ALL.iter().map(|s| s.as_str())))
+}
+
+/// The `case_ids` of a bulk request: 1–100 distinct ids.
+pub fn bulk_case_ids() -> Array {
+    ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String))
+        .min_items(Some(1))
+        .max_items(Some(verifa_app::cases::MAX_BULK_CASES))
+        .unique_items(true)
+        .build()
 }
 
 /// A catalogued event name, or `null`.

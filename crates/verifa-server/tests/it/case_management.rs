@@ -1,5 +1,5 @@
 //! Managing cases through the real router on both databases (CONTRACT §8.3–8.4): opening a
-//! case by hand on a finished session, editing it, and searching.
+//! case by hand on a finished session, editing it, searching, and bulk actions.
 
 use super::cases::{ok, user};
 use crate::harness::TestApp;
@@ -268,3 +268,81 @@ async fn searched(db: TestDatabase) {
         .assert_error(422, "validation_error");
 }
 both_backends!(case_search, searched);
+
+async fn in_bulk(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let ann = user(&app, "ann@example.com", "reviewer").await;
+    let bob = user(&app, "bob@example.com", "reviewer").await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let session_id = approved_session(&app, &format!("user_b{n}")).await;
+        let case = ok(&app
+            .post("/api/v1/cases")
+            .json(json!({"session_id": session_id}))
+            .send()
+            .await);
+        ids.push(case["id"].as_str().unwrap().to_owned());
+    }
+    let bulk = |body: Value| app.post("/api/v1/cases/bulk").json(body).send();
+
+    let assigned = ok(&bulk(
+        json!({"action": "assign", "case_ids": [ids[0], ids[1]], "reviewer_id": ann}),
+    )
+    .await);
+    assert_eq!(
+        (
+            assigned["total"].clone(),
+            assigned["succeeded"].clone(),
+            assigned["failed"].clone()
+        ),
+        (json!(2), json!(2), json!(0))
+    );
+    let missing = "case_00000000000000000000000000000000";
+    let approved = ok(&bulk(
+        json!({"action": "approve", "case_ids": [ids[0], ids[2], missing], "reviewer_id": bob}),
+    )
+    .await);
+    assert_eq!(approved["succeeded"], 1, "{approved}");
+    let results = approved["results"].as_array().unwrap();
+    assert_eq!(results[0]["case_id"], ids[0].as_str());
+    assert_eq!(results[0]["status"], "error");
+    assert_eq!(results[0]["error"], "conflict", "ann holds it");
+    assert_eq!(results[1]["status"], "ok");
+    assert!(results[1].get("error").is_none());
+    assert_eq!(results[2]["error"], "not_found");
+    let third = ok(&app.get(&format!("/api/v1/cases/{}", ids[2])).send().await);
+    assert_eq!(third["status"], "approved");
+    assert_eq!(third["decided_by"], bob.as_str());
+
+    let prioritised =
+        ok(&bulk(json!({"action": "set_priority", "case_ids": ids, "priority": "urgent"})).await);
+    assert_eq!(prioritised["succeeded"], 2);
+    assert_eq!(
+        prioritised["results"][2]["error"], "invalid_state",
+        "decided"
+    );
+    let rejected = ok(&bulk(
+        json!({"action": "reject", "case_ids": [ids[0], ids[1]], "reviewer_id": ann,
+                                   "rejection_reason": "Document expired"}),
+    )
+    .await);
+    assert_eq!(rejected["succeeded"], 2);
+    let result = ok(&app.get(&format!("/api/v1/cases/{}", ids[1])).send().await);
+    assert_eq!(result["rejection_reason"], "Document expired");
+    assert_eq!(result["priority"], "urgent");
+
+    for body in [
+        json!({"action": "approve", "case_ids": [ids[0]]}),
+        json!({"action": "release", "case_ids": [ids[0], ids[0]]}),
+        json!({"action": "release", "case_ids": []}),
+        json!({"action": "close", "case_ids": [ids[0]]}),
+        json!({"action": "set_priority", "case_ids": [ids[0]]}),
+        json!({"action": "escalate", "case_ids": [ids[0]], "reason": " "}),
+        json!({"action": "approve", "case_ids": [ids[0]], "reviewer_id": "orguser_nobody"}),
+    ] {
+        bulk(body.clone())
+            .await
+            .assert_error(422, "validation_error");
+    }
+}
+both_backends!(case_bulk, in_bulk);

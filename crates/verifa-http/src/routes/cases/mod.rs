@@ -1,8 +1,9 @@
 //! The cases group (CONTRACT §8.4): reads and notes in [`reads`], reviewer actions in
-//! [`actions`], the object in [`objects`]. Reads need `cases:read`, everything else
+//! [`actions`] and [`bulk`], the object in [`objects`]. Reads need `cases:read`, everything else
 //! `cases:write`.
 
 pub mod actions;
+pub mod bulk;
 pub mod objects;
 pub mod reads;
 
@@ -19,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reads::list_cases, actions::create_case))
         .routes(routes!(reads::case_tab_counts))
         .routes(routes!(reads::search_cases))
+        .routes(routes!(bulk::bulk_cases))
         .routes(routes!(actions::next_case))
         .routes(routes!(reads::get_case, actions::update_case))
         .routes(routes!(reads::list_case_notes, reads::add_case_note))
