@@ -226,6 +226,13 @@ impl IdentityService {
                 format!("is required, 1 to {MAX_EXTERNAL_REF_LEN} characters"),
             ));
         }
+        // The whole body is checked before an upsert may answer with the stored identity.
+        if let Some(fields) = &new.custom_fields {
+            let problems = verifa_domain::fields::check("custom_fields", fields);
+            if !problems.is_empty() {
+                return Err(crate::error::field_problems(problems));
+            }
+        }
         let tenant = caller.tenant();
         if let Some(existing) = self.store.find_by_ref(&tenant, &external_ref).await? {
             return self.existing(existing, new.upsert);

@@ -16,10 +16,11 @@ use verifa_app::workflows::{MAX_DESCRIPTION_LEN as MAX_WORKFLOW_DESCRIPTION_LEN,
 use verifa_domain::api_key::{self, KeyType};
 use verifa_domain::case::{CaseStatus, Priority, SlaStatus};
 use verifa_domain::documents::DocumentType;
+use verifa_domain::fields;
 use verifa_domain::inflection::Inflection;
 use verifa_domain::org_user::{self, OrgRole};
 use verifa_domain::scopes::ALL_SCOPES;
-use verifa_domain::session::metadata::{MAX_EXTERNAL_REF_LEN, MAX_METADATA_KEYS};
+use verifa_domain::session::metadata::MAX_EXTERNAL_REF_LEN;
 use verifa_domain::session::{ProcessingMode, RetentionStatus, SessionStatus, SimulateAction};
 use verifa_domain::tenancy::Environment;
 use verifa_domain::webhooks::events::subscription_patterns;
@@ -298,17 +299,18 @@ pub fn allowed_ips_or_null() -> Array {
         .build()
 }
 
-/// A metadata object: at most [`MAX_METADATA_KEYS`] keys of 1 to 100 characters (each value
-/// at most 16 KiB once serialised, which a schema cannot say).
-pub fn metadata_or_null() -> Object {
+/// An integrator's free-form object (session and case metadata, case and identity custom
+/// fields): at most [`fields::MAX_KEYS`] keys of 1 to [`fields::MAX_KEY_LEN`] characters (each
+/// value at most 16 KiB once serialised, which a schema cannot say).
+pub fn free_form_or_null() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
-        .max_properties(Some(MAX_METADATA_KEYS))
+        .max_properties(Some(fields::MAX_KEYS))
         .property_names(Some(
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .min_length(Some(1))
-                .max_length(Some(100)),
+                .max_length(Some(fields::MAX_KEY_LEN)),
         ))
         .build()
 }

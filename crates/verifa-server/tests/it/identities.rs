@@ -276,6 +276,11 @@ async fn create_types_and_merge(db: TestDatabase) {
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["id"], a["id"]);
     assert_eq!(again.json()["upserted"], true);
+    app.post("/api/v1/identities")
+        .json(json!({"external_ref": "user_a", "upsert": true, "custom_fields": {"": 1}}))
+        .send()
+        .await
+        .assert_error(422, "validation_error");
     let a_id = a["id"].as_str().unwrap().to_owned();
     let typed = ok(&app.get(&format!("/api/v1/identities/{a_id}")).send().await);
     assert_eq!(

@@ -91,10 +91,10 @@ pub struct UpdateCaseBody {
     #[schema(schema_with = crate::openapi::schemas::priority_or_null)]
     pub priority: Option<String>,
     /// Merged into the stored metadata; a `null` value deletes that key.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::free_form_or_null)]
     pub metadata: Option<Map<String, Value>>,
     /// Merged into the stored custom fields; a `null` value deletes that key.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::free_form_or_null)]
     pub custom_fields: Option<Map<String, Value>>,
     /// Whether a second reviewer must decide (only before a recommendation exists).
     pub requires_dual_review: Option<bool>,
@@ -111,7 +111,7 @@ pub struct CreateCaseBody {
     #[schema(schema_with = crate::openapi::schemas::priority_or_null)]
     pub priority: Option<String>,
     /// Integrator metadata (at most 50 keys).
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::free_form_or_null)]
     pub metadata: Option<Map<String, Value>>,
 }
 

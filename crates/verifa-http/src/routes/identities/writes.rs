@@ -30,7 +30,7 @@ pub struct CreateIdentityRequest {
     /// Identity type (default: the environment's default type).
     pub identity_type_id: Option<String>,
     /// Custom fields.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::free_form_or_null)]
     pub custom_fields: Option<Map<String, Value>>,
 }
 
@@ -45,7 +45,7 @@ pub struct UpdateIdentityRequest {
     /// One of the type's statuses.
     pub type_status: Option<String>,
     /// Merged into the stored fields; a `null` value deletes that key.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::openapi::schemas::free_form_or_null)]
     pub custom_fields: Option<Map<String, Value>>,
     /// Ongoing monitoring.
     pub monitoring_enabled: Option<bool>,

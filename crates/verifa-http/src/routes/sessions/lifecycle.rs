@@ -28,7 +28,7 @@ pub struct CreateSessionRequest {
     #[schema(schema_with = schemas::session_external_ref_or_null)]
     pub external_ref: Option<String>,
     /// Up to 50 keys, each value ≤ 16 KiB.
-    #[schema(schema_with = schemas::metadata_or_null)]
+    #[schema(schema_with = schemas::free_form_or_null)]
     pub metadata: Option<Value>,
     /// ISO 3166-1 alpha-2.
     #[schema(schema_with = schemas::country_or_null)]
@@ -74,7 +74,7 @@ pub struct UpdateSessionRequest {
     #[schema(schema_with = schemas::session_external_ref_or_null)]
     pub external_ref: Option<Option<String>>,
     /// Metadata to merge; a key set to `null` is removed.
-    #[schema(schema_with = schemas::metadata_or_null)]
+    #[schema(schema_with = schemas::free_form_or_null)]
     pub metadata: Option<Map<String, Value>>,
 }
 
