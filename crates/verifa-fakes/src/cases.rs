@@ -74,15 +74,7 @@ impl CaseStore for MemoryStore {
     ) -> Result<(), RepoError> {
         let mut w = self.world()?;
         crate::audit::check(&w, audit)?;
-        match w.cases.get(&case.id) {
-            Some(s) if s.tenant == case.tenant && s.revision == case.revision => {}
-            Some(s) if s.tenant == case.tenant => {
-                return Err(RepoError::Conflict(
-                    "the row changed since it was read".into(),
-                ));
-            }
-            _ => return Err(RepoError::NotFound),
-        }
+        crate::change::check_case_revision(&w, case)?;
         if let Some(change) = session {
             crate::change::check_change(&w, change)?;
         }

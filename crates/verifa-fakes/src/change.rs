@@ -9,7 +9,8 @@ use verifa_domain::run::WorkflowRun;
 use verifa_domain::session::Session;
 use verifa_ports::RepoError;
 use verifa_ports::sessions::{
-    CaseOpening, NewCaseEvent, NewEvent, ResultWrite, RunWrite, SessionChange,
+    CaseOpening, CaseUpdate, CaseWrite, NewCaseEvent, NewEvent, ResultWrite, RunWrite,
+    SessionChange,
 };
 
 /// Refuses a change that the store would refuse: a status that moved on, a run whose revision
@@ -24,8 +25,10 @@ pub(crate) fn check_change(w: &World, change: &SessionChange) -> Result<(), Repo
         _ => return Err(RepoError::Conflict("session changed".into())),
     }
     crate::audit::check(w, &change.audit)?;
-    if let Some(opening) = &change.case {
-        check_opening(w, opening)?;
+    match &change.case {
+        None => {}
+        Some(CaseWrite::Open(opening)) => check_opening(w, opening)?,
+        Some(CaseWrite::Update(update)) => check_case_revision(w, &update.case)?,
     }
     match &change.run {
         None => Ok(()),
@@ -89,8 +92,10 @@ pub(crate) fn apply_change(w: &mut World, change: &SessionChange) {
     if let Some(feed) = &change.identity {
         crate::identities::feed(w, s, feed);
     }
-    if let Some(opening) = &change.case {
-        open_case(w, opening);
+    match &change.case {
+        None => {}
+        Some(CaseWrite::Open(opening)) => open_case(w, opening),
+        Some(CaseWrite::Update(update)) => update_case(w, s, update),
     }
     crate::audit::append(w, &change.audit);
 }
@@ -136,6 +141,33 @@ fn open_case(w: &mut World, opening: &CaseOpening) {
     link_session(w, c);
     append_case_events(w, c, std::slice::from_ref(&opening.event));
     crate::audit::append(w, std::slice::from_ref(&opening.audit));
+}
+
+/// Refuses a case update when the stored case is another revision (or missing).
+pub(crate) fn check_case_revision(w: &World, c: &Case) -> Result<(), RepoError> {
+    match w.cases.get(&c.id) {
+        Some(s) if s.tenant == c.tenant && s.revision == c.revision => Ok(()),
+        Some(s) if s.tenant == c.tenant => Err(RepoError::Conflict(
+            "the row changed since it was read".into(),
+        )),
+        _ => Err(RepoError::NotFound),
+    }
+}
+
+/// Writes a case update that [`check_case_revision`] accepted, with the identity the session
+/// change fed (if any).
+fn update_case(w: &mut World, session: &Session, update: &CaseUpdate) {
+    let mut stored = update.case.clone();
+    let fed = w
+        .sessions
+        .get(&session.id)
+        .and_then(|s| s.identity_id.clone());
+    stored.identity_id = fed.or(stored.identity_id);
+    stored.revision = stored.revision.saturating_add(1);
+    link_session(w, &stored);
+    append_case_events(w, &stored, &update.events);
+    crate::audit::append(w, &update.audit);
+    w.cases.insert(stored.id.clone(), stored);
 }
 
 /// Points the case's session at the case and its status.

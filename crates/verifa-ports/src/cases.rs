@@ -7,11 +7,11 @@
 
 use crate::RepoError;
 use crate::sessions::SessionChange;
-pub use crate::sessions::{CaseOpening, NewCaseEvent};
+pub use crate::sessions::{CaseOpening, CaseUpdate, CaseWrite, NewCaseEvent};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use verifa_domain::audit::AuditDraft;
-use verifa_domain::case::{Case, CaseStatus, Priority, SlaStatus};
+use verifa_domain::case::{Case, CaseSource, CaseStatus, Priority, SlaStatus};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 
@@ -55,6 +55,8 @@ pub struct CaseFilter {
     pub created_after: Option<DateTime<Utc>>,
     /// Created before.
     pub created_before: Option<DateTime<Utc>>,
+    /// What opened the case.
+    pub source: Option<CaseSource>,
     /// Order.
     pub sort: CaseSort,
 }
@@ -83,6 +85,7 @@ impl CaseFilter {
                 .is_none_or(|i| c.identity_id.as_deref() == Some(i))
             && self.created_after.is_none_or(|t| c.created_at >= t)
             && self.created_before.is_none_or(|t| c.created_at < t)
+            && self.source.is_none_or(|s| c.source == s)
     }
 }
 

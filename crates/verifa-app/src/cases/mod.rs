@@ -1,7 +1,8 @@
 //! Manual-review cases (CONTRACT §8): reading cases and their notes, the review tabs; the
 //! reviewer actions live in [`actions`] (and [`bulk`] for many cases), decisions in
 //! [`decide`], the background sweeps (idle claims, SLA breaches) in [`jobs`], and opening a
-//! case (with its session change, or by hand) in [`opening`].
+//! case (with its session change, or by hand) in [`opening`], override and continue in
+//! [`overriding`], demo cases in [`demo`].
 //!
 //! `reviewer_id` names an active org user of the caller's organization with the `reviewer` or
 //! `admin` role (422 otherwise).
@@ -9,14 +10,19 @@
 mod actions;
 mod bulk;
 mod decide;
+mod demo;
 pub mod jobs;
 mod opening;
+mod overriding;
 
 pub use actions::Escalation;
 pub use bulk::{BulkAction, BulkItem, BulkRequest, MAX_BULK_CASES};
 pub use decide::DecisionRequest;
+pub use demo::{MAX_DEMO_CASES, SPECIMEN_ID_FRONT, SPECIMEN_MRZ, SPECIMEN_SELFIE};
 pub(crate) use opening::opening_case;
 pub use opening::{DEFAULT_SLA_HOURS, NewCase};
+pub(crate) use overriding::ending_under_case;
+pub use overriding::{MAX_OVERRIDE_REASON_LEN, Overridden, OverrideRequest};
 
 use crate::actor::Caller;
 use crate::crypto::Cipher;
@@ -31,6 +37,7 @@ use verifa_ports::RepoError;
 use verifa_ports::cases::{Assignee, CaseFilter, CaseSort, CaseStore, NoteRecord, TabCounts};
 use verifa_ports::clock::Clock;
 use verifa_ports::org_users::OrgUserRepository;
+use verifa_ports::runs::RunStore;
 use verifa_ports::sessions::SessionStore;
 
 /// Filters of `GET /cases`, as received.
@@ -97,6 +104,7 @@ pub struct Review {
 pub struct CaseService {
     pub(crate) store: Arc<dyn CaseStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
+    runs: Arc<dyn RunStore>,
     users: Arc<dyn OrgUserRepository>,
     pub(crate) clock: Arc<dyn Clock>,
     cipher: Cipher,
@@ -154,6 +162,7 @@ impl CaseService {
         Self {
             store: ports.cases.clone(),
             sessions: ports.sessions.clone(),
+            runs: ports.runs.clone(),
             users: ports.org_users.clone(),
             clock: ports.clock.clone(),
             cipher,
@@ -302,6 +311,7 @@ impl CaseService {
             identity_id: blank_is_none(search.identity_id),
             created_after: search.created_after,
             created_before: search.created_before,
+            source: None,
             sort: CaseSort::Newest,
         };
         Ok(self

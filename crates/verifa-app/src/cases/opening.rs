@@ -14,7 +14,7 @@ use verifa_domain::case::{Case, CaseEvent, CaseSource, Priority};
 use verifa_domain::fields;
 use verifa_domain::session::{self, Action, DecisionSummary, ProcessingMode, SessionStatus};
 use verifa_domain::workflow::Outcome;
-use verifa_ports::cases::{CaseOpening, NewCaseEvent};
+use verifa_ports::cases::{CaseOpening, CaseWrite, NewCaseEvent};
 use verifa_ports::sessions::{ResultRecord, ResultWrite, SessionChange};
 
 /// Hours until a case's SLA is due (the default of the `case_sla_hours` setting).
@@ -58,6 +58,11 @@ fn open(mut change: SessionChange, draft: Draft, by: By<'_>) -> SessionChange {
         return change;
     };
     if !enters {
+        return change;
+    }
+    if s.case_status.is_some_and(|c| c.is_active()) {
+        // Back under the case an override came from: no second case.
+        result.case_id = s.case_id.clone();
         return change;
     }
     result.case_id = Some(draft.id.clone());
@@ -137,7 +142,7 @@ impl CaseService {
                 };
                 let change = open(change, draft, By::Caller(caller));
                 let outcome = self.sessions.apply(&change).await;
-                let Some(opening) = change.case else {
+                let Some(CaseWrite::Open(opening)) = change.case else {
                     return Err(AppError::Internal(
                         "the review change opened no case".into(),
                     ));

@@ -13,10 +13,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
+use verifa_domain::identity::CompletionOutcome;
 use verifa_domain::run::{Work, WorkflowRun, advance};
 use verifa_domain::session::{self, Action, Verdict};
 use verifa_domain::workflow::ExecutorSettings;
 use verifa_ports::RepoError;
+use verifa_ports::cases::{CaseStore, CaseUpdate};
 use verifa_ports::checks::CheckRegistry;
 use verifa_ports::clock::Clock;
 use verifa_ports::runs::{NewAttempt, RunStore};
@@ -49,6 +51,7 @@ pub struct RunWorker {
     sessions: Arc<dyn SessionStore>,
     documents: Arc<dyn SessionDocuments>,
     runs: Arc<dyn RunStore>,
+    cases: Arc<dyn CaseStore>,
     live: CheckRegistry,
     sandbox: CheckRegistry,
     cipher: Cipher,
@@ -70,6 +73,7 @@ impl RunWorker {
             sessions: ports.sessions.clone(),
             documents: ports.session_documents.clone(),
             runs: ports.runs.clone(),
+            cases: ports.cases.clone(),
             live,
             sandbox,
             cipher,
@@ -282,6 +286,7 @@ impl RunWorker {
             return Ok(None);
         };
         let current = self.sessions.get(&run.tenant, &run.session_id).await?;
+        let (action, verdict, case) = self.under_case(&current, run, action, verdict, now).await?;
         let t = match session::transition(&current, action, now) {
             Ok(t) => t,
             Err(e) => {
@@ -292,14 +297,62 @@ impl RunWorker {
         };
         let mut change = change(t);
         if let Some(verdict) = verdict {
-            change = change.with_result(self.result_record(run, verdict, now));
+            let mut result = self.result_record(run, verdict, now);
+            if let Some(update) = &case {
+                result.case_id = Some(update.case.id.clone());
+                result.decided_by = update.case.decided_by.clone();
+            }
+            change = change.with_result(result);
         }
-        let change = crate::identities::feeding_identity(change, By::System);
+        // A case decision's rejection is the reviewer's (`rejected`), not the workflow's.
+        let decided = case
+            .as_ref()
+            .and_then(|u| u.case.decision)
+            .map(|d| match d {
+                verifa_domain::case::Decision::Approved => CompletionOutcome::Approved,
+                verifa_domain::case::Decision::Rejected => CompletionOutcome::Rejected,
+            });
+        if let Some(update) = case {
+            change = change.updating_case(update);
+        }
+        let change = crate::identities::feeding_identity_as(change, By::System, decided);
         Ok(Some(crate::cases::opening_case(
             change,
             verifa_domain::case::CaseSource::Workflow,
             By::System,
         )))
+    }
+
+    /// A run that ends while its session has an active case (a reviewer's override resumed
+    /// it) ends under that case: the outcome may become the case's decision or go back to
+    /// review (see [`crate::cases::ending_under_case`]).
+    async fn under_case(
+        &self,
+        current: &session::Session,
+        run: &WorkflowRun,
+        action: Action,
+        verdict: Option<Verdict>,
+        now: DateTime<Utc>,
+    ) -> Result<(Action, Option<Verdict>, Option<CaseUpdate>), WorkerError> {
+        let (Action::RunCompleted { source, .. }, Some(mut verdict), Some(case_id)) =
+            (&action, verdict.clone(), current.case_id.as_deref())
+        else {
+            return Ok((action, verdict, None));
+        };
+        if !current.case_status.is_some_and(|c| c.is_active()) {
+            return Ok((action, Some(verdict), None));
+        }
+        let case = self.cases.get(&run.tenant, case_id).await?;
+        let (outcome, update) = crate::cases::ending_under_case(case, run, &verdict, now);
+        if outcome != verdict.outcome {
+            verdict.outcome = outcome;
+            verdict.rejection_reason = None;
+        }
+        let action = Action::RunCompleted {
+            outcome,
+            source: source.clone(),
+        };
+        Ok((action, Some(verdict), update))
     }
 
     fn result_record(

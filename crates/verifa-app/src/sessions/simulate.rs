@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::ids::{new_id, prefix};
 use crate::runs::sandbox_extracted_data;
 use serde_json::{Value, json};
+use verifa_domain::case::CaseSource;
 use verifa_domain::run::{PinnedVersion, WorkflowRun, verdict_of};
 use verifa_domain::session::{self, Action, ProcessingMode, Session, SimulateAction};
 use verifa_domain::workflow::dry_run::DryRunSession;
@@ -31,6 +32,18 @@ impl SessionService {
         caller: &Caller,
         id: &str,
         action: &str,
+    ) -> Result<(Session, SimulateAction), AppError> {
+        self.simulate_from(caller, id, action, CaseSource::Simulate)
+            .await
+    }
+
+    /// [`Self::simulate`], naming what opens the case of a review (`simulate` or `demo`).
+    pub(crate) async fn simulate_from(
+        &self,
+        caller: &Caller,
+        id: &str,
+        action: &str,
+        source: CaseSource,
     ) -> Result<(Session, SimulateAction), AppError> {
         let current = self.get(caller, id).await?;
         if !current.tenant.environment.is_sandbox() {
@@ -97,7 +110,7 @@ impl SessionService {
                         .with_result(result),
                     By::Caller(caller),
                 ),
-                verifa_domain::case::CaseSource::Simulate,
+                source,
                 By::Caller(caller),
             );
             Ok(match run {

@@ -153,6 +153,29 @@ impl Case {
         Ok(())
     }
 
+    /// Lets `reviewer` override a check of the case's run (CONTRACT §8.4): the case must be
+    /// `in_review` or `escalated` and held by them. Counts as their activity.
+    pub fn override_check(&mut self, reviewer: &str, now: DateTime<Utc>) -> Result<(), CaseError> {
+        if !matches!(self.status, CaseStatus::InReview | CaseStatus::Escalated) {
+            return Err(CaseError::InvalidState(format!(
+                "cannot override a check of a case that is {}; it must be in_review or escalated",
+                self.status.as_str()
+            )));
+        }
+        match &self.assigned_to {
+            Some(holder) if holder == reviewer => {
+                self.last_activity_at = now;
+                Ok(())
+            }
+            Some(holder) => Err(CaseError::Conflict(format!(
+                "the case is assigned to {holder}; only its assignee can override a check"
+            ))),
+            None => Err(CaseError::Conflict(
+                "nobody holds the case; claim it before overriding a check".into(),
+            )),
+        }
+    }
+
     /// Approves or rejects for `reviewer`; with dual review the first decision is a
     /// recommendation, and the recommender cannot make the second.
     pub fn decide(
@@ -313,6 +336,33 @@ mod tests {
         c.assign(Some("bob"), at(4)).unwrap();
         c.assign(Some("cat"), at(5)).unwrap();
         assert_eq!(c.assigned_to.as_deref(), Some("cat"), "assign overrides");
+    }
+
+    #[test]
+    fn only_the_assignee_of_an_active_review_overrides() {
+        let mut c = case(false);
+        assert!(
+            matches!(c.override_check("ann", at(1)), Err(CaseError::InvalidState(m)) if m.contains("open"))
+        );
+        c.claim("ann", at(1)).unwrap();
+        assert!(matches!(
+            c.override_check("bob", at(2)),
+            Err(CaseError::Conflict(_))
+        ));
+        assert_eq!(c.override_check("ann", at(3)), Ok(()));
+        assert_eq!(c.last_activity_at, at(3));
+        c.escalate(Some("ann"), "PEP?", Some("bob"), at(4)).unwrap();
+        assert_eq!(
+            c.override_check("bob", at(5)),
+            Ok(()),
+            "the escalation's assignee"
+        );
+        c.decide("bob", Decision::Approved, None, None, at(6))
+            .unwrap();
+        assert!(matches!(
+            c.override_check("bob", at(7)),
+            Err(CaseError::InvalidState(_))
+        ));
     }
 
     #[test]

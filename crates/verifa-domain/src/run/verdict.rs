@@ -1,5 +1,5 @@
 //! The verdict a finished run reached: the outcome plus the result's summary fields, read from
-//! the latest attempt of each policy.
+//! the latest attempt of each policy (an overridden check counts as passed).
 
 use crate::session::{CheckSummary, DecisionSummary, ProcessingMode, Verdict};
 use crate::workflow::{AttemptRecord, CheckStatus, Outcome, RunState};
@@ -13,7 +13,10 @@ pub fn verdict_of(state: &RunState, outcome: Outcome) -> Verdict {
     let age = latest("age_verification");
     let mut check_results = BTreeMap::new();
     for a in &state.attempts {
-        check_results.insert(a.policy.clone(), CheckSummary::of(a.status));
+        check_results.insert(
+            a.policy.clone(),
+            CheckSummary::of(state.effective_status(a)),
+        );
     }
     let extracted = &state.context.extracted_data;
     let country_used = state.context.session.country.clone().or_else(|| {
@@ -27,14 +30,14 @@ pub fn verdict_of(state: &RunState, outcome: Outcome) -> Verdict {
     Verdict {
         outcome,
         summary: DecisionSummary {
-            face_match_passed: face.map(passed),
+            face_match_passed: face.map(|a| passed(state, a)),
             face_match_score: face.and_then(|a| {
                 a.output
                     .get("face_match_score")
                     .or(a.output.get("score"))
                     .and_then(Value::as_f64)
             }),
-            age_check_passed: age.map(passed),
+            age_check_passed: age.map(|a| passed(state, a)),
             extracted_age: age.and_then(|a| a.output.get("age").and_then(Value::as_i64)),
             processing_mode: ProcessingMode::Workflow,
             country_used,
@@ -44,8 +47,9 @@ pub fn verdict_of(state: &RunState, outcome: Outcome) -> Verdict {
     }
 }
 
-fn passed(a: &AttemptRecord) -> bool {
-    a.status == CheckStatus::Passed
+/// Whether the attempt counts as passed (a reviewer's override included).
+fn passed(state: &RunState, a: &AttemptRecord) -> bool {
+    state.effective_status(a) == CheckStatus::Passed
 }
 
 /// The error (or name) of the latest failed check, else a generic sentence.
@@ -54,7 +58,7 @@ fn rejection_reason(state: &RunState) -> String {
         .attempts
         .iter()
         .rev()
-        .find(|a| a.status == CheckStatus::Failed)
+        .find(|a| state.effective_status(a) == CheckStatus::Failed)
         .map(|a| {
             a.error
                 .clone()

@@ -61,6 +61,12 @@ pub enum Action {
         /// Approved or rejected.
         outcome: Outcome,
     },
+    /// A reviewer overrode a check of the session's run, which goes on (`under_review` →
+    /// `processing`); the case stays open until the run ends.
+    ContinueAfterOverride {
+        /// The case.
+        case_id: String,
+    },
     /// A gate decision arrived: the paused run goes on (`processing`).
     ExternalDecision,
     /// A paused or failed run restarts at a node (`processing`).
@@ -109,6 +115,9 @@ impl Action {
             Action::ReviewDecision { .. } => ("session.review_decided", vec!["status", "result"]),
             Action::OpenCase { .. } => ("session.sent_to_review", vec!["status", "result"]),
             Action::ResumeRun => ("session.workflow_resumed", vec!["status"]),
+            Action::ContinueAfterOverride { .. } => {
+                ("session.check_overridden", vec!["status", "workflow_run"])
+            }
             Action::Update {
                 external_ref,
                 metadata,
@@ -142,6 +151,7 @@ impl Action {
             Action::ReviewDecision { .. } => "decide the review of",
             Action::OpenCase { .. } => "open a review case for",
             Action::ResumeRun => "resume the workflow run of",
+            Action::ContinueAfterOverride { .. } => "override a check of",
             Action::Update { .. } => "update",
             Action::RunPaused { .. } => "pause the run of",
             Action::RunCompleted { .. } => "complete the run of",
@@ -182,6 +192,10 @@ impl Action {
             Action::ReviewDecision { .. } => (
                 current == S::UnderReview,
                 " (only a session under review takes a case decision)",
+            ),
+            Action::ContinueAfterOverride { .. } => (
+                current == S::UnderReview,
+                " (only a session under review can have a check overridden)",
             ),
             // A gate's timeout moves a run on while its session still awaits the decision.
             Action::RunPaused { .. } | Action::RunCompleted { .. } | Action::RunFailed => (
@@ -295,7 +309,7 @@ pub fn transition(
                 source: VerdictSource::Review { case_id },
             });
         }
-        Action::ExternalDecision | Action::ResumeRun => {
+        Action::ExternalDecision | Action::ResumeRun | Action::ContinueAfterOverride { .. } => {
             next.status = SessionStatus::Processing;
             next.completed_at = None;
         }

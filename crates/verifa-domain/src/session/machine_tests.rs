@@ -80,6 +80,20 @@ fn transitions_follow_the_reference() {
         (S::Failed, Action::ResumeRun, true),
         (S::Completed, Action::ResumeRun, false),
         (
+            S::UnderReview,
+            Action::ContinueAfterOverride {
+                case_id: "case_1".into(),
+            },
+            true,
+        ),
+        (
+            S::Completed,
+            Action::ContinueAfterOverride {
+                case_id: "case_1".into(),
+            },
+            false,
+        ),
+        (
             S::Completed,
             Action::Simulate {
                 outcome: Outcome::Approved,

@@ -27,9 +27,9 @@ pub use condition::{Context, evaluate};
 pub use diff::{Classification, DiffCounts, GraphDiff, NodeChange, diff};
 pub use dry_run::{DryRunInput, DryRunReport, SimulatedCheck, dry_run, dry_run_state};
 pub use executor::{
-    AttemptRecord, CheckStatus, Decision, Effect, Event, ExecError, ExecutorSettings,
-    ExternalDecision, NodeResult, NodeType, RunContext, RunState, RunStatus, SessionFacts,
-    Transition, step,
+    AttemptRecord, CheckOverride, CheckStatus, Decision, Effect, Event, ExecError,
+    ExecutorSettings, ExternalDecision, NodeResult, NodeType, RunContext, RunState, RunStatus,
+    SessionFacts, Transition, overridable, step,
 };
 pub use inject::inject_auto_checks;
 pub use issue::{Issue, Rule, Warning};

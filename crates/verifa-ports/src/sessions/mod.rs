@@ -120,6 +120,37 @@ pub struct CaseOpening {
     pub audit: AuditDraft,
 }
 
+/// A case updated with the session change, fenced on the revision it was read at: a run that
+/// a reviewer's override resumed ended, deciding the case or storing its recommendation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseUpdate {
+    /// The case after the change (`revision`: the one it was read at).
+    pub case: Case,
+    /// Its `case.*` events.
+    pub events: Vec<NewCaseEvent>,
+    /// Its audit drafts.
+    pub audit: Vec<AuditDraft>,
+}
+
+/// What a session change does to a case, in the same transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaseWrite {
+    /// Opens one (the change puts the session under review).
+    Open(Box<CaseOpening>),
+    /// Updates one.
+    Update(Box<CaseUpdate>),
+}
+
+impl CaseWrite {
+    /// The case written.
+    pub fn case(&self) -> &Case {
+        match self {
+            CaseWrite::Open(o) => &o.case,
+            CaseWrite::Update(u) => &u.case,
+        }
+    }
+}
+
 /// What a change does to the session's result.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum ResultWrite {
@@ -167,8 +198,8 @@ pub struct SessionChange {
     /// The identity a completing session feeds (upserted in the same transaction; see
     /// [`crate::identities::resolve_feed`]).
     pub identity: Option<crate::identities::IdentityFeed>,
-    /// The case a change putting the session under review opens (same transaction).
-    pub case: Option<CaseOpening>,
+    /// The case the change opens or updates (same transaction).
+    pub case: Option<CaseWrite>,
 }
 
 impl SessionChange {
@@ -211,7 +242,13 @@ impl SessionChange {
 
     /// The same change, also opening a case.
     pub fn opening_case(mut self, opening: CaseOpening) -> Self {
-        self.case = Some(opening);
+        self.case = Some(CaseWrite::Open(Box::new(opening)));
+        self
+    }
+
+    /// The same change, also updating a case.
+    pub fn updating_case(mut self, update: CaseUpdate) -> Self {
+        self.case = Some(CaseWrite::Update(Box::new(update)));
         self
     }
 

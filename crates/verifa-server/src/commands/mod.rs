@@ -6,6 +6,7 @@ pub mod keys;
 pub mod migrate;
 pub mod orgs;
 pub mod seed;
+pub mod seed_reviews;
 pub mod seed_samples;
 pub mod serve;
 pub mod users;

@@ -91,12 +91,53 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     let lists = crate::commands::watchlists::import_samples(&db).await;
     let samples = seed_samples(&app).await;
     let users = seed_users(&app).await;
+    let reviews = match &users {
+        Ok(_) => seed_reviews(&app, &db).await,
+        Err(e) => Err(anyhow::anyhow!(
+            "no reviewers to seed the review queue with: {e}"
+        )),
+    };
     db.close().await;
     let (workflows, sessions) = samples?;
     print_counts(workflows, sessions);
     print_users(users?);
+    print_reviews(reviews?);
     print_watchlists(&lists?);
     Ok(())
+}
+
+/// People with several sessions and a queue of cases in each state, reviewed by the demo
+/// reviewers.
+async fn seed_reviews(
+    app: &crate::compose::Application,
+    db: &verifa_adapters_db::Database,
+) -> anyhow::Result<crate::commands::seed_reviews::Seeded> {
+    use verifa_ports::org_users::OrgUserRepository;
+    let mut ids = Vec::new();
+    for email in [DEMO_USERS[1].0, DEMO_USERS[2].0] {
+        let user = db
+            .find_by_email(email)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo reviewer {email} is missing"))?;
+        ids.push(user.id);
+    }
+    let sandbox = app
+        .services
+        .api_keys
+        .authenticate(Some(DEMO_SANDBOX_SECRET), None)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo key: {e:?}"))?;
+    crate::commands::seed_reviews::seed_review_queue(&app.services, &sandbox, [&ids[0], &ids[1]])
+        .await
+}
+
+#[allow(clippy::print_stdout)]
+fn print_reviews(seeded: crate::commands::seed_reviews::Seeded) {
+    println!(
+        " sample people and review queue created: {} sessions, {} cases (open, in review, \
+         escalated, waiting for a second review, rejected)",
+        seeded.sessions, seeded.cases
+    );
 }
 
 /// The demo users (an existing email is left alone); returns how many were created.

@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod case_management;
+mod case_override;
 mod cases;
 mod checks_db;
 mod concurrency;

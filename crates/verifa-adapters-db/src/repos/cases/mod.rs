@@ -5,12 +5,12 @@
 pub(crate) mod rows;
 
 use crate::Database;
-use crate::entities::{case_notes as notes, cases, sessions};
+use crate::entities::{case_notes as notes, cases};
 use crate::error::map_db;
 use crate::repos::common::{fetch_page, in_tenant, settle, tenant_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rows::{append_events, from_model, update_in};
+use rows::{append_events, from_model, update_in, with_fed_identity};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -134,6 +134,9 @@ impl CaseStore for Database {
         if let Some(t) = filter.created_before {
             query = query.filter(cases::Column::CreatedAt.lt(t));
         }
+        if let Some(s) = filter.source {
+            query = query.filter(cases::Column::Source.eq(s.as_str()));
+        }
         query = match filter.sort {
             CaseSort::Newest => query
                 .order_by_desc(cases::Column::CreatedAt)
@@ -166,17 +169,7 @@ impl CaseStore for Database {
             let mut after = case.clone();
             if let Some(change) = session {
                 crate::repos::sessions::change::apply_in(&txn, change, &self.cipher).await?;
-                if change.identity.is_some() {
-                    after.identity_id = sessions::Entity::find_by_id(change.session.id.clone())
-                        .select_only()
-                        .column(sessions::Column::IdentityId)
-                        .into_tuple::<Option<String>>()
-                        .one(&txn)
-                        .await
-                        .map_err(map_db)?
-                        .flatten()
-                        .or(after.identity_id);
-                }
+                after = with_fed_identity(&txn, &after, change).await?;
             }
             update_in(&txn, &after, &self.cipher).await?;
             append_events(&txn, &after, events).await?;

@@ -4,7 +4,9 @@ use crate::entities::{cases, session_events as outbox, sessions};
 use crate::error::{corrupt, map_db};
 use crate::repos::common::{fenced, in_tenant, tenant_of};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use serde_json::{Value, json};
 use verifa_crypto::Cipher;
 use verifa_domain::case::{Case, CaseSource, CaseStatus, Decision, Priority, Recommendation};
@@ -191,6 +193,28 @@ pub(crate) async fn update_in(
     })
     .await?;
     link_session(txn, c).await
+}
+
+/// The case with the identity its session change fed (the session's `identity_id` once the
+/// change is applied), so the case's events name it.
+pub(crate) async fn with_fed_identity(
+    txn: &DatabaseTransaction,
+    case: &Case,
+    change: &verifa_ports::sessions::SessionChange,
+) -> Result<Case, RepoError> {
+    let mut after = case.clone();
+    if change.identity.is_some() {
+        after.identity_id = sessions::Entity::find_by_id(change.session.id.clone())
+            .select_only()
+            .column(sessions::Column::IdentityId)
+            .into_tuple::<Option<String>>()
+            .one(txn)
+            .await
+            .map_err(map_db)?
+            .flatten()
+            .or(after.identity_id);
+    }
+    Ok(after)
 }
 
 /// Appends `case.*` events to the outbox; their subject is the case's session, so a session's

@@ -17,7 +17,7 @@ use sea_orm::{
 use verifa_crypto::Cipher;
 use verifa_domain::session::Session;
 use verifa_ports::RepoError;
-use verifa_ports::sessions::{NewEvent, ResultWrite, RunWrite, SessionChange};
+use verifa_ports::sessions::{CaseWrite, NewEvent, ResultWrite, RunWrite, SessionChange};
 
 /// Appends events to the log, with the payload of the session as the change leaves it.
 pub(crate) async fn append_events(
@@ -81,8 +81,18 @@ pub(crate) async fn apply_in(
     if let Some(feed) = &change.identity {
         crate::repos::identities::feed::feed_in(txn, s, feed).await?;
     }
-    if let Some(opening) = &change.case {
-        crate::repos::cases::rows::open_in(txn, opening, cipher).await?;
+    match &change.case {
+        None => {}
+        Some(CaseWrite::Open(opening)) => {
+            crate::repos::cases::rows::open_in(txn, opening, cipher).await?;
+        }
+        Some(CaseWrite::Update(update)) => {
+            let case =
+                crate::repos::cases::rows::with_fed_identity(txn, &update.case, change).await?;
+            crate::repos::cases::rows::update_in(txn, &case, cipher).await?;
+            crate::repos::cases::rows::append_events(txn, &case, &update.events).await?;
+            crate::repos::audit::append(txn, &update.audit).await?;
+        }
     }
     crate::repos::audit::append(txn, &change.audit).await
 }

@@ -17,11 +17,11 @@ mod state;
 mod walk;
 
 pub use state::{
-    AttemptRecord, CheckStatus, Decision, Effect, Event, ExecError, ExecutorSettings,
-    ExternalDecision, NodeResult, NodeType, RunContext, RunState, RunStatus, SessionFacts,
-    Transition,
+    AttemptRecord, CheckOverride, CheckStatus, Decision, Effect, Event, ExecError,
+    ExecutorSettings, ExternalDecision, NodeResult, NodeType, RunContext, RunState, RunStatus,
+    SessionFacts, Transition,
 };
-pub use walk::{step, step_in_place, step_into};
+pub use walk::{overridable, step, step_in_place, step_into};
 
 #[cfg(test)]
 mod tests;

@@ -120,6 +120,23 @@ pub struct NodeResult {
     pub output: Value,
     /// Error detail, if any.
     pub error: Option<String>,
+    /// A reviewer's override of the check's verdict (the node then counts as passed).
+    #[serde(default, rename = "override", skip_serializing_if = "Option::is_none")]
+    pub check_override: Option<CheckOverride>,
+}
+
+/// A reviewer's override of a failed or errored check (CONTRACT §8.4): the node counts as
+/// passed and the run went on at its `on_pass`. The attempts keep what the check reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckOverride {
+    /// The reviewer (`orguser_…`).
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The status the check had.
+    pub original_status: CheckStatus,
 }
 
 /// One check attempt (immutable once recorded).
@@ -252,6 +269,34 @@ impl RunState {
         self.attempts.iter().rev().find(|a| a.policy == policy)
     }
 
+    /// The status `attempt` counts with: `passed` when it is its node's latest attempt and a
+    /// reviewer overrode that node, else what the check reported.
+    pub fn effective_status(&self, attempt: &AttemptRecord) -> CheckStatus {
+        let overridden = self
+            .node_results
+            .get(&attempt.node_id)
+            .is_some_and(|r| r.check_override.is_some());
+        let latest_of_node = self
+            .attempts
+            .iter()
+            .rev()
+            .find(|a| a.node_id == attempt.node_id)
+            .is_some_and(|a| a.attempt == attempt.attempt);
+        if overridden && latest_of_node {
+            CheckStatus::Passed
+        } else {
+            attempt.status
+        }
+    }
+
+    /// The latest override made on this run, if any.
+    pub fn latest_override(&self) -> Option<&CheckOverride> {
+        self.node_results
+            .values()
+            .filter_map(|r| r.check_override.as_ref())
+            .max_by_key(|o| o.at)
+    }
+
     /// Resolves a condition field path against the run: `checks.<policy>.status`,
     /// `checks.<policy>.<output...>` (latest attempt per policy), `extracted_data.<...>`,
     /// `session.country`, `session.metadata.<...>`, `session.is_sandbox`.
@@ -265,7 +310,8 @@ impl RunState {
                     None => None,
                     Some(&"status") => {
                         rest.next();
-                        let status = Value::String(attempt.status.as_str().to_owned());
+                        let status = self.effective_status(attempt).as_str().to_owned();
+                        let status = Value::String(status);
                         if rest.peek().is_none() {
                             Some(Cow::Owned(status))
                         } else {
@@ -369,6 +415,16 @@ pub enum Event {
         /// Node to restart at.
         node_id: String,
     },
+    /// A reviewer overrode a failed or errored check of a finished run: the node passes and
+    /// the run goes on at its `on_pass` (see [`overridable`](super::overridable)).
+    OverrideCheck {
+        /// The policy node.
+        node_id: String,
+        /// The reviewer.
+        by: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Outputs the application must carry out.
@@ -458,6 +514,14 @@ pub enum ExecError {
     /// A node id that is not in the graph.
     #[error("unknown node '{0}'")]
     UnknownNode(String),
+    /// `OverrideCheck` on a node or a run that does not allow it.
+    #[error("node '{node_id}' cannot be overridden: {detail}")]
+    NotOverridable {
+        /// Node.
+        node_id: String,
+        /// Why not.
+        detail: String,
+    },
     /// The graph routes somewhere impossible (e.g. a dangling edge).
     #[error("graph inconsistency at node '{node_id}': {detail}")]
     GraphInconsistent {

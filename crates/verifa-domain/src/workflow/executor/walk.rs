@@ -51,7 +51,8 @@ pub fn step_into(
     settings: &ExecutorSettings,
     effects: &mut Vec<Effect>,
 ) -> Result<(), ExecError> {
-    if state.status == RunStatus::Completed {
+    // An override is the one event a completed run takes.
+    if state.status == RunStatus::Completed && !matches!(event, Event::OverrideCheck { .. }) {
         return Err(ExecError::RunCompleted);
     }
     let mut ex = Exec {
@@ -103,8 +104,57 @@ pub fn step_into(
             ex.state.paused_at_node = None;
             ex.walk(&node_id)?;
         }
+        Event::OverrideCheck {
+            node_id,
+            by,
+            reason,
+        } => {
+            let on_pass = &overridable(graph, ex.state, &node_id)?.on_pass;
+            ex.override_check(&node_id, by, reason, on_pass)?;
+        }
     }
     Ok(())
+}
+
+/// Whether a reviewer may override `node_id` of a run in `state` (CONTRACT §8.4): the run has
+/// finished (completed or failed, nothing in flight), and the node is a policy node on its path
+/// whose latest status is `failed` or `error` and that was not overridden before. Returns the
+/// node, whose `on_pass` the run goes on at.
+///
+/// # Errors
+/// [`ExecError::NotOverridable`] saying which condition does not hold.
+pub fn overridable<'g>(
+    graph: &'g Graph,
+    state: &RunState,
+    node_id: &str,
+) -> Result<&'g crate::workflow::model::PolicyNode, ExecError> {
+    let refuse = |detail: &str| ExecError::NotOverridable {
+        node_id: node_id.to_owned(),
+        detail: detail.to_owned(),
+    };
+    if !matches!(state.status, RunStatus::Completed | RunStatus::Failed) {
+        return Err(refuse("the run has not finished"));
+    }
+    let Some(Node::Policy(policy)) = graph.nodes.get(node_id) else {
+        return Err(refuse(
+            "it is not a policy node of the run's workflow version",
+        ));
+    };
+    let result = state
+        .node_results
+        .get(node_id)
+        .filter(|_| state.path.iter().any(|p| p == node_id))
+        .ok_or_else(|| refuse("the run never reached it"))?;
+    if result.check_override.is_some() {
+        return Err(refuse("it was overridden before"));
+    }
+    if !matches!(result.status, CheckStatus::Failed | CheckStatus::Error) {
+        return Err(refuse(&format!(
+            "its status is '{}'; only a failed or errored check can be overridden",
+            result.status.as_str()
+        )));
+    }
+    Ok(policy)
 }
 
 struct Exec<'a> {
@@ -173,6 +223,7 @@ impl<'a> Exec<'a> {
                 next_node: Some(next.to_owned()),
                 output,
                 error: None,
+                check_override: None,
             };
             match node {
                 Node::Start { next } => {
@@ -222,6 +273,7 @@ impl<'a> Exec<'a> {
                             next_node: None,
                             output: Value::Object(Map::new()),
                             error: None,
+                            check_override: None,
                         },
                     );
                     self.effects.push(Effect::ExecuteCheck {
@@ -256,6 +308,7 @@ impl<'a> Exec<'a> {
                             next_node: None,
                             output: Value::Object(Map::new()),
                             error: None,
+                            check_override: None,
                         },
                     );
                     self.effects.push(Effect::PauseAtGate {
@@ -267,6 +320,36 @@ impl<'a> Exec<'a> {
             }
         }
         Err(ExecError::LoopLimit(cap))
+    }
+
+    /// Marks the node passed by a reviewer and goes on at its `on_pass` (checked by
+    /// [`overridable`]).
+    fn override_check(
+        &mut self,
+        node_id: &str,
+        by: String,
+        reason: String,
+        on_pass: &str,
+    ) -> Result<(), ExecError> {
+        let now = self.now;
+        if let Some(r) = self.state.node_results.get_mut(node_id) {
+            r.check_override = Some(super::state::CheckOverride {
+                by,
+                reason,
+                at: now,
+                original_status: r.status,
+            });
+            r.status = CheckStatus::Passed;
+            r.passed = Some(true);
+            r.next_node = Some(on_pass.to_owned());
+        }
+        let s = &mut *self.state;
+        s.status = RunStatus::Running;
+        s.final_status = None;
+        s.paused_at_node = None;
+        s.completed_at = None;
+        s.duration_ms = None;
+        self.walk(on_pass)
     }
 
     fn finish(&mut self, outcome: Outcome) {

@@ -1,10 +1,12 @@
 //! The cases group (CONTRACT §8.4): reads and notes in [`reads`], reviewer actions in
-//! [`actions`] and [`bulk`], the object in [`objects`]. Reads need `cases:read`, everything else
+//! [`actions`], [`bulk`], [`overriding`] and [`demo`], the object in [`objects`]. Reads need `cases:read`, everything else
 //! `cases:write`.
 
 pub mod actions;
 pub mod bulk;
+pub mod demo;
 pub mod objects;
+pub mod overriding;
 pub mod reads;
 
 use crate::state::AppState;
@@ -21,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reads::case_tab_counts))
         .routes(routes!(reads::search_cases))
         .routes(routes!(bulk::bulk_cases))
+        .routes(routes!(demo::open_demo_case))
         .routes(routes!(actions::next_case))
         .routes(routes!(reads::get_case, actions::update_case))
         .routes(routes!(reads::list_case_notes, reads::add_case_note))
@@ -30,4 +33,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(actions::approve_case))
         .routes(routes!(actions::reject_case))
         .routes(routes!(actions::escalate_case))
+        .routes(routes!(overriding::override_check))
 }
