@@ -21,6 +21,7 @@ mod m20261202_000009_audit_events;
 mod m20261202_000010_identities;
 mod m20261202_000011_cases;
 mod m20261202_000012_case_links;
+mod m20261203_000013_org_settings;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_identities::Migration),
             Box::new(m20261202_000011_cases::Migration),
             Box::new(m20261202_000012_case_links::Migration),
+            Box::new(m20261203_000013_org_settings::Migration),
         ]
     }
 }

@@ -86,6 +86,10 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/cases": "each metadata value is at most 16 KiB once serialised",
     "PATCH /api/v1/cases/{id}":
         "each metadata or custom field value is at most 16 KiB once serialised",
+    "PATCH /api/v1/settings":
+        "sensitive_data_retention_days is at most data_retention_days; an origin is exactly "
+        "https://host[:port] (http only on loopback); display_name has no control characters; "
+        "logo_url is an https URL with a host",
     "POST /api/v1/cases/search": "created_before must be later than created_after",
     "POST /api/v1/cases/{id}/override-check-and-continue":
         "reviewer_id must name an active reviewer; node_id must be a failed or errored policy "

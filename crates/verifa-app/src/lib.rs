@@ -29,6 +29,7 @@ pub mod runs;
 pub mod secrets;
 pub mod services;
 pub mod sessions;
+pub mod settings;
 pub mod webhooks;
 pub mod workflows;
 

@@ -15,6 +15,7 @@ use verifa_ports::organizations::OrganizationRepository;
 use verifa_ports::rate_limit::RateLimiter;
 use verifa_ports::runs::RunStore;
 use verifa_ports::sessions::{SessionDocuments, SessionEventLog, SessionStore};
+use verifa_ports::settings::SettingsStore;
 use verifa_ports::storage::DocumentStorage;
 use verifa_ports::webhook_store::{DeliveryStore, EndpointStore, OutboxFanOut};
 use verifa_ports::webhooks::WebhookTransport;
@@ -39,6 +40,8 @@ pub struct Ports {
     pub identities: Arc<dyn IdentityStore>,
     /// Identity types.
     pub identity_types: Arc<dyn IdentityTypeStore>,
+    /// Organization settings.
+    pub settings: Arc<dyn SettingsStore>,
     /// Sessions and their changes.
     pub sessions: Arc<dyn SessionStore>,
     /// Session document metadata.

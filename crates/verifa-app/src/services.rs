@@ -58,6 +58,8 @@ pub struct Services {
     pub workflows: Arc<WorkflowService>,
     /// Sessions.
     pub sessions: Arc<SessionService>,
+    /// Organization settings.
+    pub settings: Arc<crate::settings::SettingsService>,
     /// Webhook endpoints and deliveries.
     pub webhooks: Arc<WebhookService>,
     /// Idempotency protocol.
@@ -99,6 +101,7 @@ impl Services {
                 settings.sessions,
                 settings.simulator,
             )),
+            settings: Arc::new(crate::settings::SettingsService::new(ports)),
             health: ports.health.clone(),
             rate_limiter: ports.rate_limiter.clone(),
             clock: ports.clock.clone(),

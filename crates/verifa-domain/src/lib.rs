@@ -58,6 +58,7 @@ pub mod pagination;
 pub mod run;
 pub mod scopes;
 pub mod session;
+pub mod settings;
 pub mod tenancy;
 pub mod webhooks;
 pub mod workflow;

@@ -27,6 +27,7 @@ mod organizations;
 mod runs;
 mod sandbox;
 mod sessions;
+mod settings;
 mod state;
 mod transport;
 mod watchlists;

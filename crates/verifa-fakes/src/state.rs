@@ -72,6 +72,7 @@ pub(crate) struct World {
     pub identity_types: BTreeMap<String, IdentityType>,
     pub cases: BTreeMap<String, Case>,
     pub case_notes: Vec<NoteRecord>,
+    pub settings: HashMap<Tenant, verifa_ports::settings::StoredSettings>,
 }
 
 impl World {

@@ -48,6 +48,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::identities::router())
         .merge(routes::cases::router())
         .merge(routes::identity_types::router())
+        .merge(routes::settings::router())
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
         .routes(routes!(api_keys::get_api_key, api_keys::update_api_key))
         .routes(routes!(api_keys::expire_api_key))

@@ -19,6 +19,7 @@ pub mod organizations;
 pub mod rate_limit;
 pub mod runs;
 pub mod sessions;
+pub mod settings;
 pub mod storage;
 pub mod watchlists;
 pub mod webhook_store;

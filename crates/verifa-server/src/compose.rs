@@ -79,6 +79,7 @@ pub fn ports(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyho
         cases: store.clone(),
         identities: store.clone(),
         identity_types: store.clone(),
+        settings: store.clone(),
         api_keys: store.clone(),
         audit: store.clone(),
         idempotency: store.clone(),

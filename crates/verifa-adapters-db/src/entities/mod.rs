@@ -11,6 +11,7 @@ pub mod idempotency_keys;
 pub mod identities;
 pub mod identity_tags;
 pub mod identity_types;
+pub mod org_settings;
 pub mod org_users;
 pub mod organizations;
 pub mod session_documents;

@@ -12,6 +12,7 @@ mod org_users;
 mod organizations;
 mod runs;
 mod sessions;
+mod settings;
 mod watchlists;
 mod webhooks;
 mod workflows;

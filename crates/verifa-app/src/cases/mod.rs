@@ -19,8 +19,8 @@ pub use actions::Escalation;
 pub use bulk::{BulkAction, BulkItem, BulkRequest, MAX_BULK_CASES};
 pub use decide::DecisionRequest;
 pub use demo::{MAX_DEMO_CASES, SPECIMEN_ID_FRONT, SPECIMEN_MRZ, SPECIMEN_SELFIE};
-pub(crate) use opening::opening_case;
-pub use opening::{DEFAULT_SLA_HOURS, NewCase};
+pub use opening::{NewCase, ReviewPolicy};
+pub(crate) use opening::{opening_case, policy_for};
 pub(crate) use overriding::ending_under_case;
 pub use overriding::{MAX_OVERRIDE_REASON_LEN, Overridden, OverrideRequest};
 
@@ -105,6 +105,7 @@ pub struct CaseService {
     pub(crate) store: Arc<dyn CaseStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
     runs: Arc<dyn RunStore>,
+    settings: Arc<dyn verifa_ports::settings::SettingsStore>,
     users: Arc<dyn OrgUserRepository>,
     pub(crate) clock: Arc<dyn Clock>,
     cipher: Cipher,
@@ -163,6 +164,7 @@ impl CaseService {
             store: ports.cases.clone(),
             sessions: ports.sessions.clone(),
             runs: ports.runs.clone(),
+            settings: ports.settings.clone(),
             users: ports.org_users.clone(),
             clock: ports.clock.clone(),
             cipher,

@@ -13,12 +13,12 @@ use verifa_domain::case::model::Opening;
 use verifa_domain::case::{Case, CaseEvent, CaseSource, Priority};
 use verifa_domain::fields;
 use verifa_domain::session::{self, Action, DecisionSummary, ProcessingMode, SessionStatus};
+use verifa_domain::settings::{DualReview, OrgSettings};
 use verifa_domain::workflow::Outcome;
+use verifa_ports::RepoError;
 use verifa_ports::cases::{CaseOpening, CaseWrite, NewCaseEvent};
 use verifa_ports::sessions::{ResultRecord, ResultWrite, SessionChange};
-
-/// Hours until a case's SLA is due (the default of the `case_sla_hours` setting).
-pub const DEFAULT_SLA_HOURS: i64 = 24;
+use verifa_ports::settings::SettingsStore;
 
 /// `POST /cases`, as received.
 #[derive(Debug, Clone, Default)]
@@ -31,29 +31,80 @@ pub struct NewCase {
     pub metadata: Option<Map<String, Value>>,
 }
 
+/// How cases open in a tenant: the settings `case_dual_review` and `case_sla_hours`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewPolicy {
+    /// Every case needs two reviewers (`case_dual_review: "all"`).
+    pub requires_dual_review: bool,
+    /// Hours until a case's SLA is due.
+    pub sla_hours: i64,
+}
+
+impl Default for ReviewPolicy {
+    fn default() -> Self {
+        Self::of(&OrgSettings::default())
+    }
+}
+
+impl ReviewPolicy {
+    /// The policy of `settings`.
+    pub fn of(settings: &OrgSettings) -> Self {
+        Self {
+            requires_dual_review: settings.case_dual_review == DualReview::All,
+            sla_hours: i64::from(settings.case_sla_hours),
+        }
+    }
+}
+
+/// Whether `change` puts its session under review (and so may open a case).
+fn enters_review(change: &SessionChange) -> bool {
+    change.session.status == SessionStatus::UnderReview
+        && change.expected_status != SessionStatus::UnderReview
+}
+
+/// The review policy for `change`: read from the tenant's settings only when the change may
+/// open a case.
+pub(crate) async fn policy_for(
+    change: &SessionChange,
+    settings: &dyn SettingsStore,
+) -> Result<ReviewPolicy, RepoError> {
+    if !enters_review(change) {
+        return Ok(ReviewPolicy::default());
+    }
+    Ok(ReviewPolicy::of(
+        &settings.get(&change.session.tenant).await?.settings,
+    ))
+}
+
 /// What a case opens with besides its session.
 struct Draft {
     id: String,
     source: CaseSource,
     priority: Priority,
     metadata: Map<String, Value>,
+    review: ReviewPolicy,
 }
 
 /// The change, opening a case when it puts the session under review with a verdict.
-pub(crate) fn opening_case(change: SessionChange, source: CaseSource, by: By<'_>) -> SessionChange {
+pub(crate) fn opening_case(
+    change: SessionChange,
+    source: CaseSource,
+    by: By<'_>,
+    review: ReviewPolicy,
+) -> SessionChange {
     let draft = Draft {
         id: new_id(prefix::CASE),
         source,
         priority: Priority::Normal,
         metadata: Map::new(),
+        review,
     };
     open(change, draft, by)
 }
 
 fn open(mut change: SessionChange, draft: Draft, by: By<'_>) -> SessionChange {
+    let enters = enters_review(&change);
     let s = &change.session;
-    let enters = s.status == SessionStatus::UnderReview
-        && change.expected_status != SessionStatus::UnderReview;
     let ResultWrite::Put(result) = &mut change.result else {
         return change;
     };
@@ -82,10 +133,8 @@ fn open(mut change: SessionChange, draft: Draft, by: By<'_>) -> SessionChange {
         source: draft.source,
         review_reasons,
         priority: draft.priority,
-        // `case_dual_review` (`off` | `all`) and `case_sla_hours` come with the settings of
-        // CONTRACT §11; until then every organization has their defaults.
-        requires_dual_review: false,
-        sla_hours: DEFAULT_SLA_HOURS,
+        requires_dual_review: draft.review.requires_dual_review,
+        sla_hours: draft.review.sla_hours,
         at,
     });
     case.metadata = draft.metadata;
@@ -134,11 +183,13 @@ impl CaseService {
                     .map_err(|e| AppError::InvalidState(e.to_string()))?;
                 let result = self.review_result(&current, now).await?;
                 let change = change_by(t, &action, By::Caller(caller)).with_result(result);
+                let review = policy_for(&change, self.settings.as_ref()).await?;
                 let draft = Draft {
                     id: id.clone(),
                     source: CaseSource::Api,
                     priority: new.priority.unwrap_or(Priority::Normal),
                     metadata: metadata.clone(),
+                    review,
                 };
                 let change = open(change, draft, By::Caller(caller));
                 let outcome = self.sessions.apply(&change).await;

@@ -23,6 +23,7 @@ use verifa_ports::checks::CheckRegistry;
 use verifa_ports::clock::Clock;
 use verifa_ports::runs::{NewAttempt, RunStore};
 use verifa_ports::sessions::{ResultRecord, SessionChange, SessionDocuments, SessionStore};
+use verifa_ports::settings::SettingsStore;
 
 /// How often a step's commit is retried when its session changed meanwhile.
 const SESSION_RETRIES: usize = 8;
@@ -52,6 +53,7 @@ pub struct RunWorker {
     documents: Arc<dyn SessionDocuments>,
     runs: Arc<dyn RunStore>,
     cases: Arc<dyn CaseStore>,
+    org_settings: Arc<dyn SettingsStore>,
     live: CheckRegistry,
     sandbox: CheckRegistry,
     cipher: Cipher,
@@ -74,6 +76,7 @@ impl RunWorker {
             documents: ports.session_documents.clone(),
             runs: ports.runs.clone(),
             cases: ports.cases.clone(),
+            org_settings: ports.settings.clone(),
             live,
             sandbox,
             cipher,
@@ -316,10 +319,12 @@ impl RunWorker {
             change = change.updating_case(update);
         }
         let change = crate::identities::feeding_identity_as(change, By::System, decided);
+        let review = crate::cases::policy_for(&change, self.org_settings.as_ref()).await?;
         Ok(Some(crate::cases::opening_case(
             change,
             verifa_domain::case::CaseSource::Workflow,
             By::System,
+            review,
         )))
     }
 

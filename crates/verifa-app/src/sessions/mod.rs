@@ -70,6 +70,8 @@ pub struct SessionService {
     runs: Arc<dyn RunStore>,
     workflows: Arc<dyn WorkflowStore>,
     storage: Arc<dyn DocumentStorage>,
+    /// The organizations' settings (how review cases open).
+    org_settings: Arc<dyn verifa_ports::settings::SettingsStore>,
     cipher: Cipher,
     clock: Arc<dyn Clock>,
     settings: SessionSettings,
@@ -92,6 +94,7 @@ impl SessionService {
             runs: ports.runs.clone(),
             workflows: ports.workflows.clone(),
             storage: ports.documents.clone(),
+            org_settings: ports.settings.clone(),
             cipher,
             clock: ports.clock.clone(),
             settings,

@@ -104,15 +104,12 @@ impl SessionService {
                 created_at: now,
                 updated_at: now,
             };
-            let planned = crate::cases::opening_case(
-                crate::identities::feeding_identity(
-                    change_by(t, &Action::Simulate { outcome }, By::Caller(caller))
-                        .with_result(result),
-                    By::Caller(caller),
-                ),
-                source,
+            let change = crate::identities::feeding_identity(
+                change_by(t, &Action::Simulate { outcome }, By::Caller(caller)).with_result(result),
                 By::Caller(caller),
             );
+            let review = crate::cases::policy_for(&change, self.org_settings.as_ref()).await?;
+            let planned = crate::cases::opening_case(change, source, By::Caller(caller), review);
             Ok(match run {
                 Some(run) => planned.with_run(RunWrite::Start(Box::new(run))),
                 None => planned,

@@ -77,6 +77,7 @@ impl World {
             cases: store.clone(),
             identities: store.clone(),
             identity_types: store.clone(),
+            settings: store.clone(),
             api_keys: store.clone(),
             audit: store.clone(),
             idempotency: store.clone(),

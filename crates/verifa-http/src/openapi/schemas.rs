@@ -22,6 +22,7 @@ use verifa_domain::org_user::{self, OrgRole};
 use verifa_domain::scopes::ALL_SCOPES;
 use verifa_domain::session::metadata::MAX_EXTERNAL_REF_LEN;
 use verifa_domain::session::{ProcessingMode, RetentionStatus, SessionStatus, SimulateAction};
+use verifa_domain::settings;
 use verifa_domain::tenancy::Environment;
 use verifa_domain::webhooks::events::subscription_patterns;
 use verifa_domain::webhooks::payload::{MAX_BLOCKLIST_ENTRIES, MAX_FILTER_CONDITIONS};
@@ -574,4 +575,91 @@ pub fn dry_run_input_or_null() -> Object {
         )
         .additional_properties(closed())
         .build()
+}
+
+/// An integer from `lo` to `hi`, or `null`.
+fn int_or_null(lo: u32, hi: u32) -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .minimum(Some(f64::from(lo)))
+        .maximum(Some(f64::from(hi)))
+        .build()
+}
+
+/// `data_retention_days`.
+pub fn retention_days_or_null() -> Object {
+    int_or_null(1, settings::MAX_RETENTION_DAYS)
+}
+
+/// `sensitive_data_retention_days`.
+pub fn sensitive_days_or_null() -> Object {
+    int_or_null(0, settings::MAX_RETENTION_DAYS)
+}
+
+/// `image_url_expiry_seconds`.
+pub fn url_expiry_or_null() -> Object {
+    let (lo, hi) = settings::IMAGE_URL_EXPIRY_SECONDS;
+    int_or_null(lo, hi)
+}
+
+/// `case_sla_hours`.
+pub fn sla_hours_or_null() -> Object {
+    let (lo, hi) = settings::CASE_SLA_HOURS;
+    int_or_null(lo, hi)
+}
+
+/// `case_dual_review`.
+pub fn dual_review_or_null() -> Object {
+    one_of_or_null(["off", "all"])
+}
+
+/// `api_pii_fields`: a list of the reference's `extracted_data` keys, or `null`.
+pub fn pii_fields_or_null() -> Array {
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(one_of(settings::PII_FIELDS))
+        .build()
+}
+
+/// `allowed_origins`: at most 20 origins (what an origin is exactly is checked by the server).
+pub fn origins_or_null() -> Array {
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(r"^https?://[^/?#@\s]+$")),
+        )
+        .max_items(Some(settings::MAX_ALLOWED_ORIGINS))
+        .build()
+}
+
+/// `branding.display_name`.
+pub fn text_or_null_max_100() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(settings::MAX_DISPLAY_NAME_LEN))
+        .build()
+}
+
+/// `branding.logo_url`.
+pub fn https_url_or_null() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(settings::MAX_LOGO_URL_LEN))
+        .pattern(Some(r"^https://\S+$"))
+        .build()
+}
+
+/// `branding.primary_color`.
+pub fn color_or_null() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some("^#[0-9A-Fa-f]{6}$"))
+        .build()
+}
+
+/// `branding.default_locale`.
+pub fn locale_or_null() -> Object {
+    one_of_or_null(settings::LOCALES)
 }

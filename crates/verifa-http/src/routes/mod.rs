@@ -12,5 +12,6 @@ pub mod pagination;
 pub mod query;
 pub mod rate_limits;
 pub mod sessions;
+pub mod settings;
 pub mod webhooks;
 pub mod workflows;

@@ -72,6 +72,7 @@ impl App {
             cases: store.clone(),
             identities: store.clone(),
             identity_types: store.clone(),
+            settings: store.clone(),
             api_keys: store.clone(),
             audit: store.clone(),
             idempotency: store.clone(),

@@ -16,5 +16,6 @@ mod operations;
 mod org_users;
 mod pii_at_rest;
 mod sessions;
+mod settings;
 mod webhooks;
 mod workflows;

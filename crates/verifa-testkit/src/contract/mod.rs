@@ -25,6 +25,7 @@ pub mod identities;
 pub mod org_users;
 pub mod runs;
 pub mod sessions;
+pub mod settings;
 pub mod webhooks;
 pub mod workflows;
 
@@ -38,6 +39,7 @@ use verifa_ports::org_users::OrgUserRepository;
 use verifa_ports::organizations::OrganizationRepository;
 use verifa_ports::runs::RunStore;
 use verifa_ports::sessions::{SessionDocuments, SessionEventLog, SessionStore};
+use verifa_ports::settings::SettingsStore;
 use verifa_ports::webhook_store::{DeliveryStore, EndpointStore, OutboxFanOut};
 use verifa_ports::workflows::{DraftStore, WorkflowStore};
 
@@ -76,6 +78,8 @@ pub struct Stores {
     pub identities: Arc<dyn IdentityStore>,
     /// Identity types.
     pub identity_types: Arc<dyn IdentityTypeStore>,
+    /// Organization settings.
+    pub settings: Arc<dyn SettingsStore>,
     /// The audit trail.
     pub audit: Arc<dyn AuditLog>,
 }
@@ -100,6 +104,7 @@ impl Stores {
             + IdentityStore
             + CaseStore
             + IdentityTypeStore
+            + SettingsStore
             + AuditLog
             + 'static,
     {
@@ -120,6 +125,7 @@ impl Stores {
             cases: store.clone(),
             identities: store.clone(),
             identity_types: store.clone(),
+            settings: store.clone(),
             audit: store,
         }
     }
@@ -200,6 +206,8 @@ macro_rules! contract_suite {
             cases::a_case_opens_with_its_session_change,
             cases::case_updates_are_fenced_and_commit_with_the_session,
             cases::the_queue_orders_by_priority_then_time,
+            settings::settings_are_fenced_and_tenant_scoped,
+            settings::concurrent_first_saves_store_one,
         );
     };
 }
