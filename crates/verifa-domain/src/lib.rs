@@ -49,6 +49,7 @@
 pub mod api_key;
 pub mod audit;
 pub mod case;
+pub mod cursor;
 pub mod documents;
 pub mod fields;
 pub mod identity;

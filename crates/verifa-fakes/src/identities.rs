@@ -4,6 +4,7 @@
 use crate::state::{MemoryStore, World, page_of};
 use async_trait::async_trait;
 use verifa_domain::audit::AuditDraft;
+use verifa_domain::cursor::{CursorRequest, Direction};
 use verifa_domain::identity::merge::MergeOutcome;
 use verifa_domain::identity::{Identity, IdentityStatus, IdentityType};
 use verifa_domain::pagination::{Page, PageRequest};
@@ -145,6 +146,33 @@ impl IdentityStore for MemoryStore {
             .collect();
         items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         Ok(page_of(items, page))
+    }
+
+    async fn list_from(
+        &self,
+        tenant: &Tenant,
+        filter: &IdentityFilter,
+        request: &CursorRequest,
+    ) -> Result<Vec<Identity>, RepoError> {
+        let w = self.world()?;
+        let key = |i: &Identity| (i.created_at, i.id.clone());
+        let mut items: Vec<Identity> = w
+            .identities
+            .values()
+            .filter(|i| &i.tenant == tenant && filter.matches(i))
+            .filter(|i| match &request.direction {
+                Direction::After(None) => true,
+                Direction::After(Some(c)) => key(i) < (c.created_at, c.id.clone()),
+                Direction::Before(c) => key(i) > (c.created_at, c.id.clone()),
+            })
+            .cloned()
+            .collect();
+        items.sort_by_key(key);
+        if matches!(request.direction, Direction::After(_)) {
+            items.reverse();
+        }
+        items.truncate(usize::try_from(request.size.saturating_add(1)).unwrap_or(usize::MAX));
+        Ok(items)
     }
 
     async fn update(

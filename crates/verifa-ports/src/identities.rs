@@ -184,6 +184,17 @@ pub trait IdentityStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Identity>, RepoError>;
 
+    /// A cursor page of identities matching `filter` in the newest-first order of
+    /// [`Self::list`]: the rows past the request's cursor in its direction (newest first for
+    /// `After`, oldest first for `Before`), at most `size + 1` of them (see
+    /// [`CursorPage::of`](verifa_domain::cursor::CursorPage::of)).
+    async fn list_from(
+        &self,
+        tenant: &Tenant,
+        filter: &IdentityFilter,
+        request: &verifa_domain::cursor::CursorRequest,
+    ) -> Result<Vec<Identity>, RepoError>;
+
     /// Overwrites an identity's mutable fields, fenced: writes only when the stored revision
     /// equals `identity.revision`, and stores `revision + 1`.
     ///

@@ -20,6 +20,7 @@ use crate::sessions::result_context;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use verifa_domain::audit::AuditEvent;
+use verifa_domain::cursor::{Cursor, CursorPage, CursorRequest};
 use verifa_domain::identity::{Identity, IdentityEvent, IdentityStatus, MAX_EXTERNAL_REF_LEN};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_ports::audit::{AuditFilter, AuditLog};
@@ -185,31 +186,26 @@ impl IdentityService {
         query: IdentityQuery,
         page: PageRequest,
     ) -> Result<Page<Identity>, AppError> {
-        let mut errors = Vec::new();
-        // A blank filter is no filter (`?status=` as forms send it).
-        let blank = |v: Option<String>| v.filter(|s| !s.is_empty());
-        let status = blank(query.status.clone()).and_then(|s| {
-            let parsed = IdentityStatus::parse_filter(&s);
-            if parsed.is_none() {
-                errors.push(crate::FieldError::new(
-                    "status",
-                    "must be one of pending, approved, verified, failed, rejected, redacted, merged",
-                ));
-            }
-            parsed
-        });
-        if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
-        }
-        let filter = IdentityFilter {
-            status,
-            q: query.q.filter(|q| !q.is_empty()),
-            identity_type_id: blank(query.identity_type_id),
-            tag: blank(query.tag),
-            is_flagged: query.is_flagged,
-            include_archived: query.include_archived,
-        };
+        let filter = filter_of(query)?;
         Ok(self.store.list(&caller.tenant(), &filter, page).await?)
+    }
+
+    /// Lists identities in cursor mode (`page[after]` / `page[before]`), newest first.
+    pub async fn list_from(
+        &self,
+        caller: &Caller,
+        query: IdentityQuery,
+        request: CursorRequest,
+    ) -> Result<CursorPage<Identity>, AppError> {
+        let filter = filter_of(query)?;
+        let rows = self
+            .store
+            .list_from(&caller.tenant(), &filter, &request)
+            .await?;
+        Ok(CursorPage::of(&request, rows, |i| Cursor {
+            created_at: i.created_at,
+            id: i.id.clone(),
+        }))
     }
 
     /// Creates an identity ahead of any session; with `upsert`, an existing one is returned
@@ -341,4 +337,33 @@ impl IdentityService {
         };
         Ok(self.audit.list(&identity.tenant, &filter, page).await?)
     }
+}
+
+/// The store filter of a list query (a blank filter is no filter).
+fn filter_of(query: IdentityQuery) -> Result<IdentityFilter, AppError> {
+    let mut errors = Vec::new();
+    // A blank filter is no filter (`?status=` as forms send it).
+    let blank = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let status = blank(query.status.clone()).and_then(|s| {
+        let parsed = IdentityStatus::parse_filter(&s);
+        if parsed.is_none() {
+            errors.push(crate::FieldError::new(
+                "status",
+                "must be one of pending, approved, verified, failed, rejected, redacted, merged",
+            ));
+        }
+        parsed
+    });
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let filter = IdentityFilter {
+        status,
+        q: query.q.filter(|q| !q.is_empty()),
+        identity_type_id: blank(query.identity_type_id),
+        tag: blank(query.tag),
+        is_flagged: query.is_flagged,
+        include_archived: query.include_archived,
+    };
+    Ok(filter)
 }

@@ -376,3 +376,95 @@ async fn create_types_and_merge(db: TestDatabase) {
         .assert_error(403, "insufficient_scope");
 }
 both_backends!(identity_types_and_merges, create_types_and_merge);
+
+/// Cursor mode of `GET /identities` (CONTRACT §7.2): walking `next_cursor` visits every
+/// identity once, newest first; `prev_cursor` walks back; filters still apply; a cursor that is
+/// not one is 422.
+async fn cursor_pages(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let mut made = Vec::new();
+    for n in 0..5 {
+        let r = ok(&app
+            .post("/api/v1/identities")
+            .json(json!({"external_ref": format!("cursor_{n}")}))
+            .send()
+            .await);
+        made.push(r["id"].as_str().unwrap().to_owned());
+    }
+    ok(&app
+        .post("/api/v1/identities")
+        .json(json!({"external_ref": "other_person"}))
+        .send()
+        .await);
+    made.reverse();
+    let ids = |page: &serde_json::Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let get = |query: String| {
+        let app = &app;
+        async move {
+            ok(&app
+                .get(&format!("/api/v1/identities?q=cursor_&{query}"))
+                .send()
+                .await)
+        }
+    };
+    let first = get("page[after]=&page[size]=2".into()).await;
+    assert_eq!(ids(&first), made[0..2]);
+    let p = &first["pagination"];
+    assert_eq!(
+        (p["page_size"].as_u64(), p["has_more"].as_bool()),
+        (Some(2), Some(true))
+    );
+    assert_eq!(p["prev_cursor"], serde_json::Value::Null);
+    let second = get(format!(
+        "page[after]={}&page[size]=2",
+        p["next_cursor"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(ids(&second), made[2..4]);
+    let next = second["pagination"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let last = get(format!("page[after]={next}&page[size]=2")).await;
+    assert_eq!(ids(&last), made[4..5]);
+    assert_eq!(last["pagination"]["has_more"], false);
+    assert_eq!(last["pagination"]["next_cursor"], serde_json::Value::Null);
+    let back = last["pagination"]["prev_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let previous = get(format!("page[before]={back}&page[size]=2")).await;
+    assert_eq!(
+        ids(&previous),
+        made[2..4],
+        "walking back gives the page before"
+    );
+    assert_eq!(
+        previous["pagination"]["has_more"], true,
+        "newer rows remain"
+    );
+    let offset = ok(&app.get("/api/v1/identities?q=cursor_&limit=2").send().await);
+    assert_eq!(offset["pagination"]["total"], 5, "offset mode is unchanged");
+    let bad = app
+        .get("/api/v1/identities?page[after]=not-a-cursor")
+        .send()
+        .await
+        .assert_error(422, "validation_error");
+    assert_eq!(bad["errors"][0]["field"], "page[after]");
+    app.get("/api/v1/identities?page[size]=500")
+        .send()
+        .await
+        .assert_error(422, "validation_error");
+    app.get("/api/v1/identities?page[before]=&page[size]=50")
+        .send()
+        .await
+        .assert_error(422, "validation_error");
+}
+both_backends!(identity_cursor_pages, cursor_pages);

@@ -16,8 +16,11 @@ use crate::repos::common::{fetch_page, in_tenant, settle};
 use async_trait::async_trait;
 use rows::{append_events, from_model, insert_in, update_in};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
 use verifa_domain::audit::AuditDraft;
+use verifa_domain::cursor::{Cursor, CursorRequest, Direction};
 use verifa_domain::identity::Identity;
 use verifa_domain::identity::merge::MergeOutcome;
 use verifa_domain::pagination::{Page, PageRequest};
@@ -32,6 +35,49 @@ fn scoped(tenant: &Tenant) -> sea_orm::Select<identities::Entity> {
         identities::Column::Environment,
         tenant,
     ))
+}
+
+/// The tenant's identities that pass `filter` (no order).
+fn filtered(tenant: &Tenant, filter: &IdentityFilter) -> sea_orm::Select<identities::Entity> {
+    let mut query = scoped(tenant);
+    if let Some(status) = filter.status {
+        query = query.filter(identities::Column::Status.eq(status.as_str()));
+    }
+    if let Some(q) = &filter.q {
+        // A case-sensitive prefix on both backends (SQLite's LIKE ignores ASCII case, and
+        // Postgres orders text by collation): compare the leading characters.
+        let len = i32::try_from(q.chars().count()).unwrap_or(i32::MAX);
+        query = query.filter(
+            Expr::expr(
+                Func::cust(Alias::new("substr"))
+                    .arg(Expr::col(identities::Column::ExternalRef))
+                    .arg(1i32)
+                    .arg(len),
+            )
+            .eq(q.clone()),
+        );
+    }
+    if let Some(t) = &filter.identity_type_id {
+        query = query.filter(identities::Column::IdentityTypeId.eq(t.clone()));
+    }
+    if let Some(flagged) = filter.is_flagged {
+        query = query.filter(identities::Column::IsFlagged.eq(flagged));
+    }
+    if !filter.include_archived {
+        query = query.filter(identities::Column::ArchivedAt.is_null());
+    }
+    if let Some(tag) = &filter.tag {
+        query = query.filter(
+            identities::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(tags::Column::IdentityId)
+                    .from(tags::Entity)
+                    .and_where(tags::Column::Tag.eq(tag.clone()))
+                    .to_owned(),
+            ),
+        );
+    }
+    query
 }
 
 #[async_trait]
@@ -83,45 +129,7 @@ impl IdentityStore for Database {
         filter: &IdentityFilter,
         page: PageRequest,
     ) -> Result<Page<Identity>, RepoError> {
-        let mut query = scoped(tenant);
-        if let Some(status) = filter.status {
-            query = query.filter(identities::Column::Status.eq(status.as_str()));
-        }
-        if let Some(q) = &filter.q {
-            // A case-sensitive prefix on both backends (SQLite's LIKE ignores ASCII case, and
-            // Postgres orders text by collation): compare the leading characters.
-            let len = i32::try_from(q.chars().count()).unwrap_or(i32::MAX);
-            query = query.filter(
-                Expr::expr(
-                    Func::cust(Alias::new("substr"))
-                        .arg(Expr::col(identities::Column::ExternalRef))
-                        .arg(1i32)
-                        .arg(len),
-                )
-                .eq(q.clone()),
-            );
-        }
-        if let Some(t) = &filter.identity_type_id {
-            query = query.filter(identities::Column::IdentityTypeId.eq(t.clone()));
-        }
-        if let Some(flagged) = filter.is_flagged {
-            query = query.filter(identities::Column::IsFlagged.eq(flagged));
-        }
-        if !filter.include_archived {
-            query = query.filter(identities::Column::ArchivedAt.is_null());
-        }
-        if let Some(tag) = &filter.tag {
-            query = query.filter(
-                identities::Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(tags::Column::IdentityId)
-                        .from(tags::Entity)
-                        .and_where(tags::Column::Tag.eq(tag.clone()))
-                        .to_owned(),
-                ),
-            );
-        }
-        let query = query
+        let query = filtered(tenant, filter)
             .order_by_desc(identities::Column::CreatedAt)
             .order_by_desc(identities::Column::Id);
         let (rows, total) = fetch_page(query, &self.conn, page).await?;
@@ -130,6 +138,47 @@ impl IdentityStore for Database {
             total,
             request: page,
         })
+    }
+
+    async fn list_from(
+        &self,
+        tenant: &Tenant,
+        filter: &IdentityFilter,
+        request: &CursorRequest,
+    ) -> Result<Vec<Identity>, RepoError> {
+        let (created, id) = (identities::Column::CreatedAt, identities::Column::Id);
+        let past = |c: &Cursor, older: bool| {
+            let (t, i) = (c.created_at, c.id.clone());
+            if older {
+                Condition::any()
+                    .add(created.lt(t))
+                    .add(Condition::all().add(created.eq(t)).add(id.lt(i)))
+            } else {
+                Condition::any()
+                    .add(created.gt(t))
+                    .add(Condition::all().add(created.eq(t)).add(id.gt(i)))
+            }
+        };
+        let query = filtered(tenant, filter);
+        let query = match &request.direction {
+            Direction::After(None) => query.order_by_desc(created).order_by_desc(id),
+            Direction::After(Some(c)) => query
+                .filter(past(c, true))
+                .order_by_desc(created)
+                .order_by_desc(id),
+            Direction::Before(c) => query
+                .filter(past(c, false))
+                .order_by_asc(created)
+                .order_by_asc(id),
+        };
+        query
+            .limit(request.size.saturating_add(1))
+            .all(&self.conn)
+            .await
+            .map_err(map_db)?
+            .into_iter()
+            .map(from_model)
+            .collect()
     }
 
     async fn update(

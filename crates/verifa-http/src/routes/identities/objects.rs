@@ -1,6 +1,6 @@
 //! The identity as the API shows it (CONTRACT §7.1) and the small bodies around it.
 
-use crate::routes::pagination::Pagination;
+use crate::routes::pagination::{AnyPagination, Pagination};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -160,8 +160,8 @@ impl From<IdentitySession> for HistoryEntry {
 pub struct IdentityList {
     /// The identities.
     pub data: Vec<IdentityObject>,
-    /// Counts.
-    pub pagination: Pagination,
+    /// Offset mode: counts; cursor mode (`page[after]` / `page[before]`): the cursors.
+    pub pagination: AnyPagination,
 }
 
 /// A page of an identity's sessions.

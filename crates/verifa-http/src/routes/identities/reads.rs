@@ -5,7 +5,9 @@ use super::objects::{HistoryEntry, IdentityList, IdentityObject, IdentitySession
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, Authenticated};
 use crate::routes::events::{AuditEventList, AuditEventObject};
-use crate::routes::pagination::{PageQuery, Pagination};
+use crate::routes::pagination::{
+    AnyPagination, CursorPagination, CursorQuery, PageQuery, Pagination,
+};
 use crate::routes::query::parse_bool;
 use crate::state::AppState;
 use axum::Json;
@@ -43,6 +45,19 @@ pub struct IdentityListQuery {
     /// Rows to skip, ≥ 0.
     #[param(value_type = Option<i64>, minimum = 0)]
     pub offset: Option<String>,
+    /// Cursor mode: older rows than this cursor (a `next_cursor`; blank: from the newest
+    /// row). `offset` is then ignored.
+    #[serde(rename = "page[after]")]
+    #[param(rename = "page[after]")]
+    pub page_after: Option<String>,
+    /// Cursor mode: newer rows than this cursor (a `prev_cursor`).
+    #[serde(rename = "page[before]")]
+    #[param(rename = "page[before]")]
+    pub page_before: Option<String>,
+    /// Rows per page in cursor mode, 1–100 (default 25).
+    #[serde(rename = "page[size]")]
+    #[param(rename = "page[size]", value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub page_size: Option<String>,
 }
 
 /// Lists identities, newest first; archived ones only with `include_archived=true`.
@@ -62,13 +77,30 @@ pub async fn list_identities(
         is_flagged: parse_bool("is_flagged", &q.is_flagged)?,
         include_archived: parse_bool("include_archived", &q.include_archived)?.unwrap_or(false),
     };
+    let cursor = CursorQuery {
+        after: q.page_after,
+        before: q.page_before,
+        size: q.page_size,
+    };
+    if let Some(request) = cursor.request() {
+        let page = state
+            .services
+            .identities
+            .list_from(caller, query, request?)
+            .await?;
+        let pagination = AnyPagination::Cursor(CursorPagination::from(&page));
+        return Ok(Json(IdentityList {
+            data: page.items.into_iter().map(Into::into).collect(),
+            pagination,
+        }));
+    }
     let page = PageQuery {
         limit: q.limit,
         offset: q.offset,
     }
     .page(DEFAULT_LIMIT)?;
     let page = state.services.identities.list(caller, query, page).await?;
-    let pagination = Pagination::from(&page);
+    let pagination = AnyPagination::Offset(Pagination::from(&page));
     Ok(Json(IdentityList {
         data: page.items.into_iter().map(Into::into).collect(),
         pagination,
