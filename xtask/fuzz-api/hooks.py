@@ -54,6 +54,9 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/sessions/{session_id}/documents":
         "the file must be a JPEG, PNG, WebP or PDF by its content",
     "POST /api/v1/workflows/{workflow_id}/trigger": "the workflow must be active",
+    "GET /api/v1/identities":
+        "page[after] and page[before] must be cursors the list gave (a blank page[after] starts "
+        "at the newest), and at most one of them is given",
     "POST /api/v1/identities": "identity_type_id must name an identity type of the environment",
     "PATCH /api/v1/identities/{id}":
         "identity_type_id must name an identity type; type_status must be one of its statuses",
