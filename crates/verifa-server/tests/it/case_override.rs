@@ -1,8 +1,9 @@
 //! Override and continue (CONTRACT §8.4) through the real router and the run worker on both
-//! databases: the case's assignee overrides the check that sent a session to review, the run
-//! goes on at the node's pass edge, and its outcome decides the case for that reviewer (under
-//! dual review: recommends). Refusals: another reviewer, an unclaimed case, a node the run never
-//! reached or that passed, a decided case.
+//! databases: a reviewer takes the case with `next` and overrides the check that sent the
+//! session to review; the run goes on at the node's pass edge, and its outcome decides the case
+//! for that reviewer (under dual review: recommends); the audit chain of it all verifies.
+//! Refusals: another reviewer, an unclaimed case, a node the run never reached or that passed,
+//! a decided case.
 
 use super::cases::{ok, user};
 use crate::harness::TestApp;
@@ -25,8 +26,9 @@ async fn sandbox_workflow(app: &TestApp) {
         .await);
 }
 
-/// A session of `person` sent to review by its run, its case claimed by `reviewer`; returns
-/// (session id, case id, the node that failed).
+/// A session of `person` sent to review by its run, its case taken by `reviewer` with
+/// `POST /cases/next` (the only case in the queue); returns (session id, case id, the node that
+/// failed).
 async fn claimed_review(app: &TestApp, person: &str, reviewer: &str) -> (String, String, String) {
     let s = ok(&app
         .post("/api/v1/sessions")
@@ -56,11 +58,16 @@ async fn claimed_review(app: &TestApp, person: &str, reviewer: &str) -> (String,
         .send()
         .await);
     let case_id = session["case_id"].as_str().unwrap().to_owned();
-    ok(&app
-        .post(&format!("/api/v1/cases/{case_id}/claim"))
+    let next = ok(&app
+        .post("/api/v1/cases/next")
         .json(json!({"reviewer_id": reviewer}))
         .send()
         .await);
+    assert_eq!(next["id"], case_id.as_str());
+    assert_eq!(
+        (next["status"].as_str(), next["assigned_to"].as_str()),
+        (Some("in_review"), Some(reviewer))
+    );
     (session_id, case_id, failed[0].clone())
 }
 
@@ -219,6 +226,11 @@ async fn overridden_and_approved(db: TestDatabase) {
         .send()
         .await
         .assert_error(409, "invalid_state");
+    let chain = ok(&app.get("/api/v1/events/verify").send().await);
+    assert_eq!(
+        chain["valid"], true,
+        "the audit chain of all of it verifies: {chain}"
+    );
 }
 both_backends!(case_override_decides, overridden_and_approved);
 
