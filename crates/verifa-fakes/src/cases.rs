@@ -65,6 +65,27 @@ impl CaseStore for MemoryStore {
         Ok(page_of(items, page))
     }
 
+    async fn queue_head(&self, tenant: &Tenant, limit: u64) -> Result<Vec<Case>, RepoError> {
+        let w = self.world()?;
+        let mut head: Vec<Case> = w
+            .cases
+            .values()
+            .filter(|c| {
+                &c.tenant == tenant && c.status == CaseStatus::Open && c.assigned_to.is_none()
+            })
+            .cloned()
+            .collect();
+        head.sort_by(|a, b| {
+            (a.priority.rank(), a.entered_review_at, &a.id).cmp(&(
+                b.priority.rank(),
+                b.entered_review_at,
+                &b.id,
+            ))
+        });
+        head.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(head)
+    }
+
     async fn update(
         &self,
         case: &Case,

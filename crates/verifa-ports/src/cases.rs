@@ -150,6 +150,10 @@ pub trait CaseStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Case>, RepoError>;
 
+    /// The first `limit` open, unassigned cases in queue order (priority, then
+    /// `entered_review_at`, then id), without counting the rest: what `next` claims from.
+    async fn queue_head(&self, tenant: &Tenant, limit: u64) -> Result<Vec<Case>, RepoError>;
+
     /// Overwrites a case, fenced on its revision (stores `revision + 1`), with `session` — the
     /// change completing its session on a final decision — in the same transaction. When the
     /// change feeds an identity, the case takes that identity's id.

@@ -8,9 +8,8 @@ use crate::error::AppError;
 use crate::ids::{new_id, prefix};
 use crate::retry::{Attempt, retrying, written};
 use chrono::{DateTime, Utc};
-use verifa_domain::case::{Case, CaseError, CaseEvent, CasePatch, CaseStatus};
-use verifa_domain::pagination::PageRequest;
-use verifa_ports::cases::{Assignee, CaseFilter, CaseSort, NewCaseEvent};
+use verifa_domain::case::{Case, CaseError, CaseEvent, CasePatch};
+use verifa_ports::cases::NewCaseEvent;
 
 /// `POST /cases/{id}/escalate`, as received.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +23,9 @@ pub struct Escalation {
     /// The reviewer escalating.
     pub reviewer_id: Option<String>,
 }
+
+/// How many cases of the queue's head `next` reads at once (and may try in turn).
+const NEXT_WINDOW: u64 = 32;
 
 pub(crate) fn refused(e: CaseError) -> AppError {
     match e {
@@ -161,42 +163,30 @@ impl CaseService {
     /// claim is fenced on the case's revision, and the loser takes the next one.
     pub async fn next(&self, caller: &Caller, reviewer_id: &str) -> Result<Case, AppError> {
         let reviewer = self.reviewer(caller, reviewer_id).await?;
-        let queue = CaseFilter {
-            statuses: vec![CaseStatus::Open],
-            assigned_to: Some(Assignee::Nobody),
-            sort: CaseSort::Queue,
-            ..CaseFilter::default()
-        };
+        let tenant = caller.tenant();
         retrying!(
             "the review queue",
             async {
-                let now = self.clock.now();
-                let first = self
-                    .store
-                    .list(
-                        &caller.tenant(),
-                        &queue,
-                        now,
-                        PageRequest {
-                            limit: 1,
-                            offset: 0,
-                        },
-                    )
-                    .await?
-                    .items
-                    .into_iter()
-                    .next();
-                let Some(mut case) = first else {
+                let head = self.store.queue_head(&tenant, NEXT_WINDOW).await?;
+                if head.is_empty() {
                     return Err(AppError::NotFound("case"));
-                };
-                case.claim(&reviewer, now).map_err(refused)?;
-                case.updated_at = now;
-                let acted = Acted {
-                    action: "case.claimed",
-                    fields: vec!["assigned_to", "status"],
-                    events: vec![CaseEvent::Assigned],
-                };
-                self.write(caller, case, acted).await
+                }
+                // Concurrent reviewers read the same head: one who loses a case to another
+                // tries the next one in queue order instead of reading the queue again.
+                for mut case in head {
+                    let now = self.clock.now();
+                    case.claim(&reviewer, now).map_err(refused)?;
+                    case.updated_at = now;
+                    let acted = Acted {
+                        action: "case.claimed",
+                        fields: vec!["assigned_to", "status"],
+                        events: vec![CaseEvent::Assigned],
+                    };
+                    if let Attempt::Done(case) = self.write(caller, case, acted).await? {
+                        return Ok(Attempt::Done(case));
+                    }
+                }
+                Ok(Attempt::Again)
             }
             .await
         )

@@ -1,8 +1,8 @@
 //! Manual-review cases (CONTRACT §8) through the real router on both databases: a session sent
 //! to review opens its case in the same change; reviewers claim, release, take the next case,
 //! escalate and decide; a final decision completes the session, sets its result, upserts its
-//! identity and appends the webhooks; dual review needs a second reviewer; concurrent `next`
-//! calls never share a case.
+//! identity and appends the webhooks; dual review needs a second reviewer; 21 concurrent `next`
+//! calls claim 20 cases, never one twice; 20 concurrent approvals of one case make one decision.
 
 use crate::harness::{TestApp, TestResponse};
 use serde_json::{Value, json};
@@ -328,10 +328,10 @@ both_backends!(case_escalation_and_dual_review, escalation_and_dual_review);
 async fn next_never_shares_a_case(db: TestDatabase) {
     let app = TestApp::new(db).await;
     let mut reviewers = Vec::new();
-    for n in 0..4 {
+    for n in 0..21 {
         reviewers.push(user(&app, &format!("rev{n}@example.com"), "reviewer").await);
     }
-    for n in 0..3 {
+    for n in 0..20 {
         in_review(&app, &format!("user_q{n}")).await;
     }
     let calls = reviewers.iter().map(|r| {
@@ -348,12 +348,12 @@ async fn next_never_shares_a_case(db: TestDatabase) {
     let empty = answers.iter().filter(|r| r.status == 404).count();
     assert_eq!(
         (taken.len(), empty),
-        (3, 1),
-        "three cases for four reviewers"
+        (20, 1),
+        "twenty cases for twenty-one reviewers at once"
     );
     taken.sort();
     taken.dedup();
-    assert_eq!(taken.len(), 3, "no case was handed out twice");
+    assert_eq!(taken.len(), 20, "no case was handed out twice");
     let first = answers.iter().find(|r| r.status == 200).unwrap().json();
     assert!(
         first["review"]["session"]["id"].is_string(),
@@ -361,3 +361,55 @@ async fn next_never_shares_a_case(db: TestDatabase) {
     );
 }
 both_backends!(case_next_never_shares_a_case, next_never_shares_a_case);
+
+async fn one_decision_from_twenty_approvals(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let mut reviewers = Vec::new();
+    for n in 0..20 {
+        reviewers.push(user(&app, &format!("rev{n}@example.com"), "reviewer").await);
+    }
+    let (session_id, case) = in_review(&app, "user_race").await;
+    let case_id = case["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/cases/{case_id}/approve");
+    let calls = reviewers
+        .iter()
+        .map(|r| app.post(&path).json(json!({"reviewer_id": r})).send());
+    let answers = futures::future::join_all(calls).await;
+    let won: Vec<String> = answers
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| {
+            r.json()["decided_by"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one decision: {won:?}");
+    for r in answers.iter().filter(|r| r.status != 200) {
+        let code = r.json()["error"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            r.status == 409 && (code == "conflict" || code == "invalid_state"),
+            "{}: {code}",
+            r.status
+        );
+    }
+    let case = ok(&app.get(&format!("/api/v1/cases/{case_id}")).send().await);
+    assert_eq!(
+        (case["status"].as_str(), case["decided_by"].as_str()),
+        (Some("approved"), Some(won[0].as_str()))
+    );
+    let events = ok(&app
+        .get(&format!("/api/v1/sessions/{session_id}/events"))
+        .send()
+        .await);
+    let approvals = event_types(&events)
+        .iter()
+        .filter(|t| t.as_str() == "case.approved")
+        .count();
+    assert_eq!(approvals, 1, "one case.approved webhook");
+}
+both_backends!(
+    case_twenty_approvals_one_decision,
+    one_decision_from_twenty_approvals
+);

@@ -228,7 +228,8 @@ pub async fn case_updates_are_fenced_and_commit_with_the_session(stores: Stores)
     );
 }
 
-/// The queue: urgent first, then longest in review, then id; tab counts; notes in order.
+/// The queue: urgent first, then longest in review, then id (listed and as `next` reads its
+/// head); tab counts; notes in order.
 pub async fn the_queue_orders_by_priority_then_time(stores: Stores) {
     let (live, _) = organization(&stores, "org_case_queue").await;
     reviewed(
@@ -286,6 +287,19 @@ pub async fn the_queue_orders_by_priority_then_time(stores: Stores) {
         .map(|c| c.id)
         .collect();
     assert_eq!(ids, ["case_q2", "case_q3", "case_q1"]);
+    let head: Vec<String> = stores
+        .cases
+        .queue_head(&live, 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        head,
+        ["case_q2", "case_q3"],
+        "the head of the same queue, held cases left out"
+    );
     let tabs = stores
         .cases
         .tab_counts(&live, Some("orguser_bob"))

@@ -157,6 +157,22 @@ impl CaseStore for Database {
         })
     }
 
+    async fn queue_head(&self, tenant: &Tenant, limit: u64) -> Result<Vec<Case>, RepoError> {
+        scoped(tenant)
+            .filter(cases::Column::Status.eq(CaseStatus::Open.as_str()))
+            .filter(cases::Column::AssignedTo.is_null())
+            .order_by_asc(cases::Column::PriorityRank)
+            .order_by_asc(cases::Column::EnteredReviewAt)
+            .order_by_asc(cases::Column::Id)
+            .limit(limit)
+            .all(&self.conn)
+            .await
+            .map_err(map_db)?
+            .into_iter()
+            .map(|m| from_model(m, &self.cipher))
+            .collect()
+    }
+
     async fn update(
         &self,
         case: &Case,
