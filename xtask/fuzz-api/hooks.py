@@ -93,6 +93,8 @@ RULES_BEYOND_THE_SCHEMA = {
         "sensitive_data_retention_days is at most data_retention_days; an origin is exactly "
         "https://host[:port] (http only on loopback); display_name has no control characters; "
         "logo_url is an https URL with a host",
+    "PUT /api/v1/cases/{id}/result/pii":
+        "reviewer_id must name an active reviewer; values have no control characters",
     "POST /api/v1/cases/search": "created_before must be later than created_after",
     "POST /api/v1/cases/{id}/override-check-and-continue":
         "reviewer_id must name an active reviewer; node_id must be a failed or errored policy "

@@ -2,7 +2,7 @@
 //! reviewer actions live in [`actions`] (and [`bulk`] for many cases), decisions in
 //! [`decide`], the background sweeps (idle claims, SLA breaches) in [`jobs`], and opening a
 //! case (with its session change, or by hand) in [`opening`], override and continue in
-//! [`overriding`], demo cases in [`demo`].
+//! [`overriding`], demo cases in [`demo`], PII corrections in [`pii`].
 //!
 //! `reviewer_id` names an active org user of the caller's organization with the `reviewer` or
 //! `admin` role (422 otherwise).
@@ -14,6 +14,7 @@ mod demo;
 pub mod jobs;
 mod opening;
 mod overriding;
+mod pii;
 
 pub use actions::Escalation;
 pub use bulk::{BulkAction, BulkItem, BulkRequest, MAX_BULK_CASES};
@@ -23,6 +24,7 @@ pub use opening::{NewCase, ReviewPolicy};
 pub(crate) use opening::{opening_case, policy_for};
 pub(crate) use overriding::ending_under_case;
 pub use overriding::{MAX_OVERRIDE_REASON_LEN, Overridden, OverrideRequest};
+pub use pii::{CorrectedResult, MAX_PII_VALUE_LEN};
 
 use crate::actor::Caller;
 use crate::crypto::Cipher;

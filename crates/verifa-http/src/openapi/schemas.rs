@@ -663,3 +663,23 @@ pub fn color_or_null() -> Object {
 pub fn locale_or_null() -> Object {
     one_of_or_null(settings::LOCALES)
 }
+
+/// `extracted_data` of a PII correction: reference §14.1 keys, each text or `null`.
+pub fn pii_correction() -> Object {
+    let value = ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .min_length(Some(1))
+        .max_length(Some(verifa_app::cases::MAX_PII_VALUE_LEN))
+        .pattern(Some(r"\S"))
+        .build();
+    let mut object = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .min_properties(Some(1))
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+        ));
+    for key in settings::PII_FIELDS {
+        object = object.property(key, value.clone());
+    }
+    object.build()
+}

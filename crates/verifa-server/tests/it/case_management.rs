@@ -461,3 +461,94 @@ async fn seeded_review_queue(db: TestDatabase) {
     );
 }
 both_backends!(case_seeded_queue, seeded_review_queue);
+
+/// `PUT /cases/{id}/result/pii`: keys sent replace those keys, `null` removes one; sealed at
+/// rest; audited by key name only; refused on a decided case.
+async fn pii_corrected(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let ann = user(&app, "ann@example.com", "reviewer").await;
+    let s = ok(&app.post("/api/v1/sessions").json(json!({})).send().await);
+    let session_id = s["id"].as_str().unwrap().to_owned();
+    ok(&app
+        .post(&format!("/api/v1/sessions/{session_id}/simulate"))
+        .json(json!({"action": "require-review"}))
+        .send()
+        .await);
+    let before = ok(&app
+        .get(&format!("/api/v1/sessions/{session_id}/result"))
+        .send()
+        .await);
+    assert_eq!(before["extracted_data"]["first_name"], "Jane");
+    let session = ok(&app
+        .get(&format!("/api/v1/sessions/{session_id}"))
+        .send()
+        .await);
+    let case_id = session["case_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/cases/{case_id}/result/pii");
+
+    let corrected = ok(&app
+        .put(&path)
+        .json(json!({"extracted_data": {"first_name": "Janneke", "gender": null}, "reviewer_id": ann}))
+        .send()
+        .await);
+    assert_eq!(corrected["session_id"], session_id.as_str());
+    assert_eq!(corrected["status"], "needs_review");
+    assert_eq!(corrected["extracted_data"]["first_name"], "Janneke");
+    assert_eq!(
+        corrected["extracted_data"].get("gender"),
+        None,
+        "null removes a key"
+    );
+    assert_eq!(
+        corrected["extracted_data"]["last_name"], "Doe",
+        "the others stay"
+    );
+    let after = ok(&app
+        .get(&format!("/api/v1/sessions/{session_id}/result"))
+        .send()
+        .await);
+    assert_eq!(after["extracted_data"], corrected["extracted_data"]);
+    assert!(
+        !String::from_utf8_lossy(&app.raw_contents().await).contains("Janneke"),
+        "the corrected value is sealed at rest"
+    );
+    let audit = ok(&app
+        .get(&format!(
+            "/api/v1/events?action=case.pii_corrected&resource_id={case_id}"
+        ))
+        .send()
+        .await);
+    assert_eq!(
+        audit["data"][0]["changes"],
+        json!(["extracted_data.first_name", "extracted_data.gender"])
+    );
+    assert_eq!(audit["data"][0]["metadata"]["reviewer_id"], ann.as_str());
+    assert!(
+        !audit.to_string().contains("Janneke"),
+        "names, never values"
+    );
+
+    let bad = app
+        .put(&path)
+        .json(json!({"extracted_data": {"iban": "DE00", "last_name": 7}}))
+        .send()
+        .await
+        .assert_error(422, "validation_error");
+    assert_eq!(bad["errors"].as_array().unwrap().len(), 2, "{bad}");
+    app.put("/api/v1/cases/case_missing/result/pii")
+        .json(json!({"extracted_data": {"first_name": "X"}}))
+        .send()
+        .await
+        .assert_error(404, "not_found");
+    ok(&app
+        .post(&format!("/api/v1/cases/{case_id}/approve"))
+        .json(json!({"reviewer_id": ann}))
+        .send()
+        .await);
+    app.put(&path)
+        .json(json!({"extracted_data": {"first_name": "Jo"}}))
+        .send()
+        .await
+        .assert_error(409, "invalid_state");
+}
+both_backends!(case_pii_correction, pii_corrected);

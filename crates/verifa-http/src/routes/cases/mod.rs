@@ -1,5 +1,5 @@
 //! The cases group (CONTRACT §8.4): reads and notes in [`reads`], reviewer actions in
-//! [`actions`], [`bulk`], [`overriding`] and [`demo`], the object in [`objects`]. Reads need `cases:read`, everything else
+//! [`actions`], [`bulk`], [`overriding`], [`pii`] and [`demo`], the object in [`objects`]. Reads need `cases:read`, everything else
 //! `cases:write`.
 
 pub mod actions;
@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod demo;
 pub mod objects;
 pub mod overriding;
+pub mod pii;
 pub mod reads;
 
 use crate::state::AppState;
@@ -34,4 +35,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(actions::reject_case))
         .routes(routes!(actions::escalate_case))
         .routes(routes!(overriding::override_check))
+        .routes(routes!(pii::correct_pii))
 }
