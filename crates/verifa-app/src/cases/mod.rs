@@ -98,6 +98,8 @@ pub struct Review {
     pub session: verifa_domain::session::Session,
     /// Its result.
     pub result: Option<verifa_ports::sessions::ResultRecord>,
+    /// Its documents' metadata, oldest first (the bytes come with signed URLs, CONTRACT §11.5).
+    pub documents: Vec<verifa_ports::sessions::DocumentRecord>,
     /// The case's notes, oldest first.
     pub notes: Vec<Note>,
 }
@@ -107,6 +109,7 @@ pub struct CaseService {
     pub(crate) store: Arc<dyn CaseStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
     runs: Arc<dyn RunStore>,
+    documents: Arc<dyn verifa_ports::sessions::SessionDocuments>,
     settings: Arc<dyn verifa_ports::settings::SettingsStore>,
     users: Arc<dyn OrgUserRepository>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -166,6 +169,7 @@ impl CaseService {
             store: ports.cases.clone(),
             sessions: ports.sessions.clone(),
             runs: ports.runs.clone(),
+            documents: ports.session_documents.clone(),
             settings: ports.settings.clone(),
             users: ports.org_users.clone(),
             clock: ports.clock.clone(),
@@ -332,10 +336,15 @@ impl CaseService {
             .await
             .map_err(AppError::from_repo("session"))?;
         let result = self.sessions.result(&case.tenant, &case.session_id).await?;
+        let documents = self
+            .documents
+            .documents(&case.tenant, &case.session_id)
+            .await?;
         let notes = self.notes(caller, &case.id).await?;
         Ok(Review {
             session,
             result,
+            documents,
             notes,
         })
     }

@@ -396,6 +396,21 @@ async fn demo_cases(db: TestDatabase) {
             .is_some_and(|c| !c.is_empty()),
         "{result}"
     );
+    let detail = ok(&app
+        .get(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()))
+        .send()
+        .await);
+    let reviewed: Vec<&str> = detail["review"]["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["document_type"].as_str())
+        .collect();
+    assert_eq!(
+        reviewed,
+        ["id_front", "selfie"],
+        "the review lists the documents"
+    );
     for n in 2..=3 {
         let again = ok(&app.post("/api/v1/cases/demo").send().await);
         assert_eq!(again["external_ref"], format!("demo_{n}"));

@@ -190,6 +190,19 @@ impl CaseObject {
             .map(|res| serde_json::to_value(&res.verdict.summary.check_results).unwrap_or_default())
             .unwrap_or_else(|| json!({}));
         let notes: Vec<NoteObject> = r.notes.into_iter().map(Into::into).collect();
+        let documents: Vec<Value> = r
+            .documents
+            .iter()
+            .map(|d| {
+                json!({
+                    "id": d.id,
+                    "document_type": d.document_type,
+                    "mime_type": d.mime_type,
+                    "file_size_bytes": d.file_size_bytes,
+                    "created_at": d.created_at,
+                })
+            })
+            .collect();
         self.review = Some(json!({
             "session": {
                 "id": r.session.id,
@@ -201,7 +214,7 @@ impl CaseObject {
             },
             "result": result,
             "check_results": check_results,
-            "documents": [],
+            "documents": documents,
             "list_matches": [],
             "screening_hits": [],
             "notes": notes,
