@@ -2,6 +2,7 @@
 //! Postgres (`verifa_testkit::both_backends!`).
 
 mod api_keys;
+mod case_demo;
 mod case_management;
 mod case_override;
 mod cases;
