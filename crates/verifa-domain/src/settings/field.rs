@@ -2,8 +2,7 @@
 //! wrong value is a problem with the field's path and also reads as `None`; and what an
 //! allowed [`origin`] is.
 
-use super::patch::Problem;
-use super::{MAX_ALLOWED_ORIGINS, MAX_LOGO_URL_LEN, PII_FIELDS};
+use super::{MAX_ALLOWED_ORIGINS, MAX_LOGO_URL_LEN, PII_FIELDS, Problem};
 use serde_json::Value;
 
 /// One field being read: its path and where its problems go.

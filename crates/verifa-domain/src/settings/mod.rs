@@ -10,7 +10,6 @@ mod field;
 mod patch;
 
 pub use field::origin;
-pub use patch::Problem;
 
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +86,9 @@ impl Default for Branding {
         }
     }
 }
+
+/// A problem of a patch: the field path and what is wrong.
+pub type Problem = (String, String);
 
 /// The settings of one organization and environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,14 +3,11 @@
 //! unless the whole patch is valid.
 
 use super::field::Field;
-use super::{Branding, DualReview, OrgSettings};
+use super::{Branding, DualReview, OrgSettings, Problem};
 use super::{
     CASE_SLA_HOURS, IMAGE_URL_EXPIRY_SECONDS, LOCALES, MAX_DISPLAY_NAME_LEN, MAX_RETENTION_DAYS,
 };
 use serde_json::{Map, Value};
-
-/// A problem of a patch: the field path and what is wrong.
-pub type Problem = (String, String);
 
 impl OrgSettings {
     /// Applies a `PATCH /settings` body; returns the paths of the fields that changed.
