@@ -12,6 +12,15 @@ use verifa_ports::RepoError;
 use verifa_ports::cases::{CaseFilter, CaseSort, CaseStore, NewCaseEvent, NoteRecord, TabCounts};
 use verifa_ports::sessions::SessionChange;
 
+/// The review queue's order: priority (urgent first), then longest in review, then id.
+fn queue_order(a: &Case, b: &Case) -> std::cmp::Ordering {
+    (a.priority.rank(), a.entered_review_at, &a.id).cmp(&(
+        b.priority.rank(),
+        b.entered_review_at,
+        &b.id,
+    ))
+}
+
 #[async_trait]
 impl CaseStore for MemoryStore {
     async fn get(&self, tenant: &Tenant, id: &str) -> Result<Case, RepoError> {
@@ -54,13 +63,7 @@ impl CaseStore for MemoryStore {
             CaseSort::Newest => {
                 items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
             }
-            CaseSort::Queue => items.sort_by(|a, b| {
-                a.priority
-                    .rank()
-                    .cmp(&b.priority.rank())
-                    .then(a.entered_review_at.cmp(&b.entered_review_at))
-                    .then(a.id.cmp(&b.id))
-            }),
+            CaseSort::Queue => items.sort_by(queue_order),
         }
         Ok(page_of(items, page))
     }
@@ -75,13 +78,7 @@ impl CaseStore for MemoryStore {
             })
             .cloned()
             .collect();
-        head.sort_by(|a, b| {
-            (a.priority.rank(), a.entered_review_at, &a.id).cmp(&(
-                b.priority.rank(),
-                b.entered_review_at,
-                &b.id,
-            ))
-        });
+        head.sort_by(queue_order);
         head.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(head)
     }

@@ -2,7 +2,7 @@
 //! case by hand on a finished session, editing it, searching, bulk actions and correcting the
 //! extracted data of its session.
 
-use super::cases::{ok, user};
+use super::cases::{in_review, ok, user};
 use crate::harness::TestApp;
 use serde_json::{Value, json};
 use verifa_testkit::{TestDatabase, both_backends};
@@ -353,23 +353,13 @@ both_backends!(case_bulk, in_bulk);
 async fn pii_corrected(db: TestDatabase) {
     let app = TestApp::new(db).await;
     let ann = user(&app, "ann@example.com", "reviewer").await;
-    let s = ok(&app.post("/api/v1/sessions").json(json!({})).send().await);
-    let session_id = s["id"].as_str().unwrap().to_owned();
-    ok(&app
-        .post(&format!("/api/v1/sessions/{session_id}/simulate"))
-        .json(json!({"action": "require-review"}))
-        .send()
-        .await);
+    let (session_id, case) = in_review(&app, "user_pii").await;
+    let case_id = case["id"].as_str().unwrap().to_owned();
     let before = ok(&app
         .get(&format!("/api/v1/sessions/{session_id}/result"))
         .send()
         .await);
     assert_eq!(before["extracted_data"]["first_name"], "Jane");
-    let session = ok(&app
-        .get(&format!("/api/v1/sessions/{session_id}"))
-        .send()
-        .await);
-    let case_id = session["case_id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/cases/{case_id}/result/pii");
 
     let corrected = ok(&app

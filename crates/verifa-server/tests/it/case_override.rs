@@ -5,7 +5,7 @@
 //! Refusals: another reviewer, an unclaimed case, a node the run never reached or that passed,
 //! a decided case.
 
-use super::cases::{ok, user};
+use super::cases::{in_review, ok, user};
 use crate::harness::TestApp;
 use serde_json::{Value, json};
 use verifa_testkit::{TestDatabase, both_backends};
@@ -30,17 +30,8 @@ async fn sandbox_workflow(app: &TestApp) {
 /// `POST /cases/next` (the only case in the queue); returns (session id, case id, the node that
 /// failed).
 async fn claimed_review(app: &TestApp, person: &str, reviewer: &str) -> (String, String, String) {
-    let s = ok(&app
-        .post("/api/v1/sessions")
-        .json(json!({"external_ref": person}))
-        .send()
-        .await);
-    let session_id = s["id"].as_str().unwrap().to_owned();
-    ok(&app
-        .post(&format!("/api/v1/sessions/{session_id}/simulate"))
-        .json(json!({"action": "require-review"}))
-        .send()
-        .await);
+    let (session_id, case) = in_review(app, person).await;
+    let case_id = case["id"].as_str().unwrap().to_owned();
     let run = ok(&app
         .get(&format!("/api/v1/sessions/{session_id}/workflow-run"))
         .send()
@@ -53,11 +44,6 @@ async fn claimed_review(app: &TestApp, person: &str, reviewer: &str) -> (String,
         .map(|(k, _)| k.clone())
         .collect();
     assert_eq!(failed.len(), 1, "{run}");
-    let session = ok(&app
-        .get(&format!("/api/v1/sessions/{session_id}"))
-        .send()
-        .await);
-    let case_id = session["case_id"].as_str().unwrap().to_owned();
     let next = ok(&app
         .post("/api/v1/cases/next")
         .json(json!({"reviewer_id": reviewer}))

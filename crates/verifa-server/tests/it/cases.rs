@@ -29,7 +29,7 @@ pub(crate) async fn user(app: &TestApp, email: &str, role: &str) -> String {
 }
 
 /// A session of `person` sent to review by a simulation; returns (session id, case).
-async fn in_review(app: &TestApp, person: &str) -> (String, Value) {
+pub(crate) async fn in_review(app: &TestApp, person: &str) -> (String, Value) {
     let s = ok(&app
         .post("/api/v1/sessions")
         .json(json!({"external_ref": person}))

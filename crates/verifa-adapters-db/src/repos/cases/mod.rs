@@ -55,6 +55,14 @@ fn sla_condition(band: SlaStatus, now: DateTime<Utc>) -> Condition {
     }
 }
 
+/// The review queue's order: priority (urgent first), then longest in review, then id.
+fn in_queue_order(query: sea_orm::Select<cases::Entity>) -> sea_orm::Select<cases::Entity> {
+    query
+        .order_by_asc(cases::Column::PriorityRank)
+        .order_by_asc(cases::Column::EnteredReviewAt)
+        .order_by_asc(cases::Column::Id)
+}
+
 #[async_trait]
 impl CaseStore for Database {
     async fn get(&self, tenant: &Tenant, id: &str) -> Result<Case, RepoError> {
@@ -141,10 +149,7 @@ impl CaseStore for Database {
             CaseSort::Newest => query
                 .order_by_desc(cases::Column::CreatedAt)
                 .order_by_desc(cases::Column::Id),
-            CaseSort::Queue => query
-                .order_by_asc(cases::Column::PriorityRank)
-                .order_by_asc(cases::Column::EnteredReviewAt)
-                .order_by_asc(cases::Column::Id),
+            CaseSort::Queue => in_queue_order(query),
         };
         let (rows, total) = fetch_page(query, &self.conn, page).await?;
         Ok(Page {
@@ -158,12 +163,10 @@ impl CaseStore for Database {
     }
 
     async fn queue_head(&self, tenant: &Tenant, limit: u64) -> Result<Vec<Case>, RepoError> {
-        scoped(tenant)
+        let unassigned = scoped(tenant)
             .filter(cases::Column::Status.eq(CaseStatus::Open.as_str()))
-            .filter(cases::Column::AssignedTo.is_null())
-            .order_by_asc(cases::Column::PriorityRank)
-            .order_by_asc(cases::Column::EnteredReviewAt)
-            .order_by_asc(cases::Column::Id)
+            .filter(cases::Column::AssignedTo.is_null());
+        in_queue_order(unassigned)
             .limit(limit)
             .all(&self.conn)
             .await

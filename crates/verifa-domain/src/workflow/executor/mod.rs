@@ -24,4 +24,8 @@ pub use state::{
 pub use walk::{overridable, step, step_in_place, step_into};
 
 #[cfg(test)]
+mod override_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod waiting_tests;

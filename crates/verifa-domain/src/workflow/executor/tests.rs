@@ -1,18 +1,19 @@
-//! Unit tests of the executor state machine.
+//! Unit tests of the executor: the shared fixtures, walking and routing, illegal events and
+//! loops. Waiting (retries, gates, resume) is in `waiting_tests`, overrides in `override_tests`.
 
+use super::waiting_tests::paused_run;
 use super::*;
-use crate::workflow::model::{Graph, Node, Outcome};
+use crate::workflow::model::{Graph, Outcome};
 use chrono::TimeDelta;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use serde_json::json;
-use std::time::Duration;
 
-fn t(secs: i64) -> DateTime<Utc> {
+pub(super) fn t(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_770_000_000 + secs, 0).unwrap_or_default()
 }
 
-fn contract_graph() -> Graph {
+pub(super) fn contract_graph() -> Graph {
     serde_json::from_value(json!({
        "entry": "start",
        "nodes": {
@@ -35,14 +36,14 @@ fn contract_graph() -> Graph {
     .expect("graph")
 }
 
-struct Run {
-    graph: Graph,
-    state: RunState,
-    settings: ExecutorSettings,
+pub(super) struct Run {
+    pub(super) graph: Graph,
+    pub(super) state: RunState,
+    pub(super) settings: ExecutorSettings,
 }
 
 impl Run {
-    fn new(graph: Graph) -> Self {
+    pub(super) fn new(graph: Graph) -> Self {
         Self {
             graph,
             state: RunState::new(RunContext::default()),
@@ -50,13 +51,13 @@ impl Run {
         }
     }
 
-    fn send(&mut self, event: Event, at: i64) -> Result<Vec<Effect>, ExecError> {
+    pub(super) fn send(&mut self, event: Event, at: i64) -> Result<Vec<Effect>, ExecError> {
         let tr = step(&self.graph, &self.state, event, t(at), &self.settings)?;
         self.state = tr.state;
         Ok(tr.effects)
     }
 
-    fn ok(&mut self, event: Event, at: i64) -> Vec<Effect> {
+    pub(super) fn ok(&mut self, event: Event, at: i64) -> Vec<Effect> {
         match self.send(event, at) {
             Ok(e) => e,
             Err(e) => panic!("unexpected error {e}"),
@@ -64,7 +65,7 @@ impl Run {
     }
 }
 
-fn finished(node: &str, attempt: u32, status: CheckStatus, output: Value) -> Event {
+pub(super) fn finished(node: &str, attempt: u32, status: CheckStatus, output: Value) -> Event {
     Event::CheckFinished {
         node_id: node.into(),
         attempt,
@@ -75,7 +76,7 @@ fn finished(node: &str, attempt: u32, status: CheckStatus, output: Value) -> Eve
     }
 }
 
-fn exec(node: &str, policy: &str, attempt: u32) -> Effect {
+pub(super) fn exec(node: &str, policy: &str, attempt: u32) -> Effect {
     Effect::ExecuteCheck {
         node_id: node.into(),
         policy: policy.into(),
@@ -307,156 +308,6 @@ fn routing_table_for_check_statuses() {
 }
 
 #[test]
-fn retries_with_backoff_then_error() {
-    let mut r = Run::new(contract_graph());
-    r.settings.retry_backoff = [1, 2, 4].map(Duration::from_secs).to_vec();
-    r.ok(Event::Start, 0);
-    let mut now = 0;
-    // attempts 1..=4 are retried (max_retries 4 → 5 attempts), delays 1,2,4,4 (clamped).
-    for (attempt, delay) in [(1u32, 1i64), (2, 2), (3, 4), (4, 4)] {
-        let effects = r.ok(
-            finished("ocr", attempt, CheckStatus::RequiresRetry, json!({})),
-            now,
-        );
-        assert_eq!(
-            effects,
-            [Effect::ScheduleRetry {
-                node_id: "ocr".into(),
-                attempt: attempt + 1,
-                at: t(now + delay)
-            }]
-        );
-        assert_eq!(
-            r.state.node_results["ocr"].status,
-            CheckStatus::RequiresRetry
-        );
-        assert_eq!(
-            r.send(
-                finished("ocr", attempt + 1, CheckStatus::Passed, json!({})),
-                now
-            ),
-            Err(ExecError::NotPendingNode("ocr".into()))
-        );
-        now += delay;
-        assert_eq!(
-            r.send(
-                Event::RetryDue {
-                    node_id: "age".into()
-                },
-                now
-            ),
-            Err(ExecError::NoRetryScheduled("age".into()))
-        );
-        assert_eq!(
-            r.ok(
-                Event::RetryDue {
-                    node_id: "ocr".into()
-                },
-                now
-            ),
-            [exec("ocr", "document_ocr", attempt + 1)]
-        );
-    }
-    let effects = r.ok(
-        finished("ocr", 5, CheckStatus::RequiresRetry, json!({})),
-        now,
-    );
-    assert_eq!(
-        effects,
-        [Effect::Complete {
-            outcome: Outcome::NeedsReview
-        }]
-    );
-    assert_eq!(r.state.path.last().map(String::as_str), Some("review"));
-    assert_eq!(r.state.attempts.len(), 5);
-    assert_eq!(r.state.node_results["ocr"].attempts, 5);
-    assert_eq!(r.state.node_results["ocr"].status, CheckStatus::Error);
-    assert_eq!(r.state.node_results["ocr"].duration_ms, Some(5 * 250));
-}
-
-#[test]
-fn max_retries_zero_means_no_retry() {
-    let mut g = contract_graph();
-    if let Some(Node::Policy(p)) = g.nodes.get_mut("ocr") {
-        p.max_retries = Some(0);
-    }
-    let mut r = Run::new(g);
-    r.ok(Event::Start, 0);
-    let effects = r.ok(finished("ocr", 1, CheckStatus::RequiresRetry, json!({})), 0);
-    assert_eq!(
-        effects,
-        [Effect::Complete {
-            outcome: Outcome::NeedsReview
-        }]
-    );
-}
-
-fn paused_run() -> Run {
-    let mut r = Run::new(contract_graph());
-    r.ok(Event::Start, 0);
-    r.ok(finished("ocr", 1, CheckStatus::Passed, json!({})), 0);
-    r.ok(
-        finished("age", 1, CheckStatus::Passed, json!({"age": 40})),
-        0,
-    );
-    assert_eq!(r.state.status, RunStatus::Paused);
-    r
-}
-
-#[test]
-fn gate_decisions_and_timeouts() {
-    let decide = |d| Event::ExternalDecision {
-        decision: d,
-        metadata: json!({}),
-    };
-    let mut r = paused_run();
-    r.ok(decide(Decision::Reject), 5);
-    assert_eq!(r.state.final_status, Some(Outcome::Rejected));
-    assert_eq!(r.state.node_results["gate"].status, CheckStatus::Failed);
-
-    let mut r = paused_run();
-    r.ok(decide(Decision::Fail), 5);
-    assert_eq!(r.state.final_status, Some(Outcome::NeedsReview));
-    assert_eq!(r.state.path.last().map(String::as_str), Some("review"));
-
-    let mut r = paused_run();
-    assert_eq!(
-        r.send(
-            Event::GateTimeout {
-                node_id: "other".into()
-            },
-            5
-        ),
-        Err(ExecError::NotPaused("other".into()))
-    );
-    r.ok(
-        Event::GateTimeout {
-            node_id: "gate".into(),
-        },
-        5,
-    );
-    assert_eq!(r.state.path.last().map(String::as_str), Some("review"));
-    assert_eq!(
-        r.state.node_results["gate"].error.as_deref(),
-        Some("gate timed out")
-    );
-    assert!(r.state.external_decisions.is_empty());
-
-    for (action, outcome) in [
-        ("review", Outcome::NeedsReview),
-        ("reject", Outcome::Rejected),
-    ] {
-        let mut r = paused_run();
-        if let Some(Node::Wait(w)) = r.graph.nodes.get_mut("gate") {
-            w.on_fail = serde_json::from_value(json!({ "action": action })).expect("action");
-        }
-        let effects = r.ok(decide(Decision::Fail), 5);
-        assert_eq!(effects, [Effect::Complete { outcome }]);
-        assert_eq!(r.state.path.last().map(String::as_str), Some("gate"));
-    }
-}
-
-#[test]
 fn illegal_events_are_typed_errors() {
     let decide = Event::ExternalDecision {
         decision: Decision::Continue,
@@ -515,39 +366,6 @@ fn illegal_events_are_typed_errors() {
 }
 
 #[test]
-fn resume_from_a_paused_run() {
-    let mut r = paused_run();
-    let effects = r.ok(
-        Event::ResumeFrom {
-            node_id: "age".into(),
-        },
-        7,
-    );
-    assert_eq!(effects, [exec("age", "age_verification", 2)]);
-    assert_eq!(r.state.paused_at_node, None);
-    assert_eq!(r.state.status, RunStatus::Running);
-    r.ok(finished("age", 2, CheckStatus::Failed, json!({})), 8);
-    assert_eq!(r.state.final_status, Some(Outcome::Rejected));
-    assert_eq!(
-        r.state.path,
-        ["start", "ocr", "age", "risk", "gate", "age", "reject"]
-    );
-
-    let mut failed = paused_run();
-    failed.state.status = RunStatus::Failed;
-    assert!(
-        failed
-            .send(
-                Event::ResumeFrom {
-                    node_id: "approve".into()
-                },
-                1
-            )
-            .is_ok()
-    );
-}
-
-#[test]
 fn refuses_to_loop_or_follow_dangling_edges() {
     let g: Graph = serde_json::from_value(json!({"entry": "s", "nodes": {
         "s": {"type": "start", "next": "a"},
@@ -569,142 +387,4 @@ fn refuses_to_loop_or_follow_dangling_edges() {
     let g: Graph = serde_json::from_value(json!({"entry": "nope", "nodes": {}})).expect("graph");
     let mut r = Run::new(g);
     assert!(r.send(Event::Start, 0).is_err());
-}
-
-#[test]
-fn huge_timeout_is_an_error_not_a_panic() {
-    let mut g = contract_graph();
-    if let Some(Node::Wait(w)) = g.nodes.get_mut("gate") {
-        w.timeout_seconds = Some(u64::MAX);
-    }
-    let mut r = Run::new(g);
-    r.ok(Event::Start, 0);
-    r.ok(finished("ocr", 1, CheckStatus::Passed, json!({})), 0);
-    assert_eq!(
-        r.send(
-            finished("age", 1, CheckStatus::Passed, json!({"age": 40})),
-            0
-        ),
-        Err(ExecError::TimeOverflow)
-    );
-}
-
-fn override_of(node: &str) -> Event {
-    Event::OverrideCheck {
-        node_id: node.into(),
-        by: "orguser_ann".into(),
-        reason: "the photo is fine".into(),
-    }
-}
-
-/// A run whose OCR errored and sent it to review.
-fn run_in_review() -> Run {
-    let mut r = Run::new(contract_graph());
-    r.ok(Event::Start, 0);
-    let mut errored = finished("ocr", 1, CheckStatus::Error, json!({"reason": "blurry"}));
-    if let Event::CheckFinished { error, .. } = &mut errored {
-        *error = Some("the image is unreadable".into());
-    }
-    r.ok(errored, 1);
-    assert_eq!(r.state.final_status, Some(Outcome::NeedsReview));
-    r
-}
-
-#[test]
-fn an_override_passes_the_node_and_goes_on_at_its_pass_edge() {
-    let mut r = run_in_review();
-    assert_eq!(
-        r.ok(override_of("ocr"), 5),
-        [exec("age", "age_verification", 1)]
-    );
-    let ocr = &r.state.node_results["ocr"];
-    assert_eq!(ocr.status, CheckStatus::Passed);
-    assert_eq!(ocr.passed, Some(true));
-    assert_eq!(ocr.next_node.as_deref(), Some("age"));
-    let o = ocr.check_override.as_ref().expect("override recorded");
-    assert_eq!(
-        (o.by.as_str(), o.original_status, o.at),
-        ("orguser_ann", CheckStatus::Error, t(5))
-    );
-    assert_eq!(r.state.status, RunStatus::Running);
-    assert_eq!((r.state.final_status, r.state.completed_at), (None, None));
-    assert_eq!(
-        r.state.attempts[0].status,
-        CheckStatus::Error,
-        "the attempt keeps what the check said"
-    );
-    assert_eq!(
-        r.state.lookup("checks.document_ocr.status").as_deref(),
-        Some(&json!("passed")),
-        "conditions see the overridden status"
-    );
-    assert_eq!(r.state.latest_override(), Some(o).cloned().as_ref());
-    let effects = r.ok(
-        finished("age", 1, CheckStatus::Failed, json!({"age": 16})),
-        6,
-    );
-    assert_eq!(
-        effects,
-        [Effect::Complete {
-            outcome: Outcome::Rejected
-        }]
-    );
-    assert_eq!(r.state.path, ["start", "ocr", "review", "age", "reject"]);
-    assert_eq!(r.state.completed_at, Some(t(6)));
-}
-
-#[test]
-fn an_override_ending_at_a_terminal_completes_at_once() {
-    let graph: Graph = serde_json::from_value(json!({
-        "entry": "start",
-        "nodes": {
-          "start": {"type": "start", "next": "face"},
-          "face": {"type": "policy", "policy": "face_match", "on_pass": "ok", "on_fail": "review"},
-          "ok": {"type": "terminal", "outcome": "approved"},
-          "review": {"type": "terminal", "outcome": "needs_review"}}}))
-    .expect("graph");
-    let mut r = Run::new(graph);
-    r.ok(Event::Start, 0);
-    r.ok(
-        finished("face", 1, CheckStatus::Failed, json!({"score": 0.4})),
-        1,
-    );
-    assert_eq!(
-        r.ok(override_of("face"), 2),
-        [Effect::Complete {
-            outcome: Outcome::Approved
-        }]
-    );
-    let verdict = crate::run::verdict_of(&r.state, Outcome::Approved);
-    assert_eq!(verdict.summary.face_match_passed, Some(true));
-}
-
-#[test]
-fn overrides_are_refused_where_the_contract_says() {
-    let mut r = run_in_review();
-    let refused = |r: &mut Run, node: &str| match r.send(override_of(node), 5) {
-        Err(ExecError::NotOverridable { detail, .. }) => detail,
-        other => panic!("expected a refusal, got {other:?}"),
-    };
-    assert!(refused(&mut r, "start").contains("not a policy node"));
-    assert!(refused(&mut r, "nowhere").contains("not a policy node"));
-    assert!(refused(&mut r, "age").contains("never reached"));
-    let before = r.state.clone();
-    r.ok(override_of("ocr"), 5);
-    assert!(
-        refused(&mut r, "ocr").contains("has not finished"),
-        "a running run"
-    );
-    r.ok(
-        finished("age", 1, CheckStatus::Passed, json!({"age": 20})),
-        6,
-    );
-    assert_eq!(
-        r.state.final_status,
-        Some(Outcome::NeedsReview),
-        "age < 21 goes to review"
-    );
-    assert!(refused(&mut r, "ocr").contains("overridden before"));
-    assert!(refused(&mut r, "age").contains("'passed'"));
-    assert_ne!(before, r.state);
 }
