@@ -22,6 +22,7 @@ mod m20261202_000010_identities;
 mod m20261202_000011_cases;
 mod m20261202_000012_case_links;
 mod m20261203_000013_org_settings;
+mod m20261203_000014_result_lookups;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_cases::Migration),
             Box::new(m20261202_000012_case_links::Migration),
             Box::new(m20261203_000013_org_settings::Migration),
+            Box::new(m20261203_000014_result_lookups::Migration),
         ]
     }
 }

@@ -58,6 +58,10 @@ RULES_BEYOND_THE_SCHEMA = {
         "page[after] and page[before] must be cursors the list gave (a blank page[after] starts "
         "at the newest), and at most one of them is given",
     "POST /api/v1/identities": "identity_type_id must name an identity type of the environment",
+    "POST /api/v1/identities/search":
+        "at least one filter; first_name, last_name and date_of_birth only together; a hashed "
+        "value must keep letters or digits after normalisation (an e-mail with text on both "
+        "sides of one @, a phone with 7 digits, a real calendar date)",
     "PATCH /api/v1/identities/{id}":
         "identity_type_id must name an identity type; type_status must be one of its statuses",
     "POST /api/v1/identities/{id}/tags":

@@ -1,3 +1,4 @@
-//! Encryption at rest: the [`Cipher`] of `verifa-crypto`, shared with the database adapter.
+//! Encryption at rest: the [`Cipher`] of `verifa-crypto`, shared with the database adapter, and
+//! the [`LookupKey`] that keys identity-search hashes.
 
-pub use verifa_crypto::{Cipher, CryptoError};
+pub use verifa_crypto::{Cipher, CryptoError, LookupKey};

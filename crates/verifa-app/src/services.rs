@@ -5,7 +5,7 @@ use crate::Ports;
 use crate::api_keys::{ApiKeyService, ApiVersions};
 use crate::audit::AuditService;
 use crate::cases::CaseService;
-use crate::crypto::Cipher;
+use crate::crypto::{Cipher, LookupKey};
 use crate::idempotency::{IdempotencyService, IdempotencySettings};
 use crate::identities::IdentityService;
 use crate::identities::types::IdentityTypeService;
@@ -36,6 +36,8 @@ pub struct ServiceSettings {
     pub simulator: Simulator,
     /// The at-rest cipher.
     pub cipher: Cipher,
+    /// The key of identity-search lookup hashes.
+    pub lookup_key: LookupKey,
 }
 
 /// Everything a handler can reach.
@@ -80,8 +82,16 @@ impl Services {
             organizations: Arc::new(OrganizationService::new(ports, api_keys.clone())),
             org_users: Arc::new(OrgUserService::new(ports)),
             audit: Arc::new(AuditService::new(ports)),
-            cases: Arc::new(CaseService::new(ports, settings.cipher.clone())),
-            identities: Arc::new(IdentityService::new(ports, settings.cipher.clone())),
+            cases: Arc::new(CaseService::new(
+                ports,
+                settings.cipher.clone(),
+                settings.lookup_key.clone(),
+            )),
+            identities: Arc::new(IdentityService::new(
+                ports,
+                settings.cipher.clone(),
+                settings.lookup_key.clone(),
+            )),
             identity_types: Arc::new(IdentityTypeService::new(ports)),
             api_keys,
             idempotency: Arc::new(IdempotencyService::new(ports, settings.idempotency)),
@@ -98,6 +108,7 @@ impl Services {
             sessions: Arc::new(SessionService::new(
                 ports,
                 settings.cipher,
+                settings.lookup_key,
                 settings.sessions,
                 settings.simulator,
             )),

@@ -8,6 +8,7 @@ use chrono::Duration;
 use serde_json::json;
 use std::sync::Arc;
 use support::*;
+use verifa_domain::identity::lookup::LookupField;
 use verifa_domain::session::SessionStatus;
 use verifa_domain::workflow::{CheckStatus, Node, Outcome, RunStatus};
 use verifa_fakes::MemoryStore;
@@ -393,4 +394,72 @@ async fn a_run_pins_the_live_version_of_the_sessions_workflow() {
         serde_json::to_value(run.graph.as_ref().unwrap()).unwrap(),
         serde_json::from_str::<serde_json::Value>(&v1.graph_json).unwrap()
     );
+}
+
+#[tokio::test]
+async fn a_run_records_lookup_hashes_that_find_its_person() {
+    let w = World::new().await;
+    w.workflow(&w.live, two_checks()).await;
+    let fields = json!({"email": "Ada@Example.org"});
+    let created = w
+        .services
+        .sessions
+        .create(
+            &w.live,
+            verifa_app::sessions::NewSession {
+                external_ref: Some("user_ada".into()),
+                fields: fields.as_object().cloned(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let id = created.session.id;
+    w.services
+        .sessions
+        .upload_document(&w.live, &id, "id_front", jpeg(b"front"), None)
+        .await
+        .unwrap();
+    w.services.sessions.submit(&w.live, &id).await.unwrap();
+    let extracted = json!({"extracted_data": {"first_name": "Ada", "last_name": "Lovelace",
+        "date_of_birth": "1815-12-10"}});
+    let worker = w.worker(&[
+        ScriptedCheck::new("doc_check", [CheckOutcome::decided(true, extracted)]),
+        ScriptedCheck::passing("risk_check", 1),
+    ]);
+    assert_eq!(worker.run_until_idle().await.unwrap(), 1);
+
+    let search = |pairs: &[(LookupField, &str)]| verifa_app::identities::SearchQuery {
+        hashed: pairs.iter().map(|(f, v)| (*f, (*v).to_owned())).collect(),
+        ..Default::default()
+    };
+    let found = |query| async {
+        w.services
+            .identities
+            .search(&w.live, query, all())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.external_ref.unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let by_name = search(&[
+        (LookupField::FirstName, "ADA"),
+        (LookupField::LastName, "lovelace"),
+        (LookupField::DateOfBirth, "1815-12-10"),
+    ]);
+    assert_eq!(
+        found(by_name).await,
+        ["user_ada"],
+        "from the run's extracted data"
+    );
+    let by_email = search(&[(LookupField::Email, "ada@example.org")]);
+    assert_eq!(
+        found(by_email).await,
+        ["user_ada"],
+        "from the pre-fill fields"
+    );
+    let other = search(&[(LookupField::Email, "grace@example.org")]);
+    assert!(found(other).await.is_empty());
 }

@@ -1,12 +1,16 @@
 //! Encryption at rest (AES-256-GCM) for documents, PII fields, run state, check outputs and
-//! webhook secrets; [`passwords`] hashes organization users' passwords (argon2id).
+//! webhook secrets; [`passwords`] hashes organization users' passwords (argon2id); [`lookup`]
+//! keys the hashes that identity searches match.
 //!
 //! Each value gets a fresh random 96-bit nonce. Text values are stored as
 //! `v1.<base64 nonce>.<base64 ciphertext+tag>`; the version prefix leaves room for key rotation.
 //! The associated data binds a ciphertext to its purpose (e.g. the document id), so a value
 //! copied into another row does not decrypt there.
 
+pub mod lookup;
 pub mod passwords;
+
+pub use lookup::LookupKey;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

@@ -65,9 +65,14 @@ pub(crate) fn apply_change(w: &mut World, change: &SessionChange) {
         ResultWrite::Keep => {}
         ResultWrite::Clear => {
             w.results.remove(&s.id);
+            w.result_lookups.remove(&s.id);
         }
         ResultWrite::Put(r) => {
-            w.results.insert(s.id.clone(), (**r).clone());
+            let mut record = (**r).clone();
+            if let Some(lookups) = record.lookups.take() {
+                w.result_lookups.insert(s.id.clone(), lookups);
+            }
+            w.results.insert(s.id.clone(), record);
         }
     }
     match &change.run {

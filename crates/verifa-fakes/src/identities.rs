@@ -3,6 +3,7 @@
 
 use crate::state::{MemoryStore, World, page_of};
 use async_trait::async_trait;
+use std::collections::BTreeSet;
 use verifa_domain::audit::AuditDraft;
 use verifa_domain::cursor::{CursorRequest, Direction};
 use verifa_domain::identity::merge::MergeOutcome;
@@ -12,8 +13,8 @@ use verifa_domain::session::Session;
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
 use verifa_ports::identities::{
-    IdentityFeed, IdentityFilter, IdentitySession, IdentityStore, IdentityTypeStore,
-    NewIdentityEvent, resolve_feed,
+    IdentityFeed, IdentityFilter, IdentitySearch, IdentitySession, IdentityStore,
+    IdentityTypeStore, NewIdentityEvent, resolve_feed,
 };
 
 fn ref_taken(w: &World, i: &Identity) -> bool {
@@ -142,6 +143,51 @@ impl IdentityStore for MemoryStore {
             .identities
             .values()
             .filter(|i| &i.tenant == tenant && filter.matches(i))
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        Ok(page_of(items, page))
+    }
+
+    async fn search(
+        &self,
+        tenant: &Tenant,
+        search: &IdentitySearch,
+        page: PageRequest,
+    ) -> Result<Page<Identity>, RepoError> {
+        let w = self.world()?;
+        // The identities one of whose sessions' results carries every wanted hash.
+        let by_lookup: Option<BTreeSet<&str>> = (!search.lookups.is_empty()).then(|| {
+            w.result_lookups
+                .iter()
+                .filter(|(_, hashes)| search.lookups.iter().all(|h| hashes.contains(h)))
+                .filter_map(|(session_id, _)| w.sessions.get(session_id))
+                .filter(|s| &s.tenant == tenant)
+                .filter_map(|s| s.identity_id.as_deref())
+                .collect()
+        });
+        let mut items: Vec<Identity> = w
+            .identities
+            .values()
+            .filter(|i| &i.tenant == tenant)
+            .filter(|i| {
+                search
+                    .external_ref
+                    .as_ref()
+                    .is_none_or(|r| i.external_ref.as_ref() == Some(r))
+            })
+            .filter(|i| search.status.is_none_or(|s| i.status == s))
+            .filter(|i| {
+                search
+                    .country
+                    .as_ref()
+                    .is_none_or(|c| i.country.as_ref() == Some(c))
+            })
+            .filter(|i| {
+                by_lookup
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(i.id.as_str()))
+            })
             .cloned()
             .collect();
         items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));

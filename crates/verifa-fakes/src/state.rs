@@ -57,6 +57,8 @@ pub(crate) struct World {
     pub sessions: BTreeMap<String, Session>,
     pub documents: Vec<DocumentRecord>,
     pub results: BTreeMap<String, ResultRecord>,
+    /// Lookup hashes per session result (kept apart: records read back carry none).
+    pub result_lookups: BTreeMap<String, Vec<String>>,
     pub events: Vec<StoredEvent>,
     pub runs: BTreeMap<String, WorkflowRun>,
     pub executions: Vec<NodeExecution>,

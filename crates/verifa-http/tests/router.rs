@@ -326,6 +326,7 @@ async fn a_session_goes_from_creation_to_its_result_through_the_router() {
             owner: "router-test".into(),
             lease: chrono::Duration::seconds(60),
             executor: ExecutorSettings::default(),
+            lookup_key: support::lookup_key(),
         },
     );
     assert_eq!(worker.run_until_idle().await.unwrap(), 1);

@@ -65,6 +65,20 @@ impl IdentityFilter {
     }
 }
 
+/// What `POST /identities/search` matches (CONTRACT §7.3); every part given must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IdentitySearch {
+    /// `external_ref` equals this.
+    pub external_ref: Option<String>,
+    /// Only this status.
+    pub status: Option<IdentityStatus>,
+    /// `country` equals this (alpha-2).
+    pub country: Option<String>,
+    /// Lookup hashes that one result of the identity's sessions must all carry (see
+    /// [`ResultRecord::lookups`](crate::sessions::ResultRecord::lookups)).
+    pub lookups: Vec<String>,
+}
+
 /// A session of an identity, as its history lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdentitySession {
@@ -194,6 +208,16 @@ pub trait IdentityStore: Send + Sync {
         filter: &IdentityFilter,
         request: &verifa_domain::cursor::CursorRequest,
     ) -> Result<Vec<Identity>, RepoError>;
+
+    /// Identities matching `search`, archived ones included, newest first (ties by id). A
+    /// lookup hash matches through the sessions linked to the identity now (so a merge moves
+    /// them to the primary).
+    async fn search(
+        &self,
+        tenant: &Tenant,
+        search: &IdentitySearch,
+        page: PageRequest,
+    ) -> Result<Page<Identity>, RepoError>;
 
     /// Overwrites an identity's mutable fields, fenced: writes only when the stored revision
     /// equals `identity.revision`, and stores `revision + 1`.

@@ -199,6 +199,7 @@ struct Ctx {
     ports: Ports,
     executor: ExecutorSettings,
     cipher: verifa_app::crypto::Cipher,
+    lookup_key: verifa_app::crypto::LookupKey,
     workers: usize,
     submitters: usize,
     pg: Option<sea_orm::DatabaseConnection>,
@@ -253,6 +254,7 @@ impl Ctx {
                         owner,
                         lease: chrono::Duration::seconds(60),
                         executor: self.executor.clone(),
+                        lookup_key: self.lookup_key.clone(),
                     },
                 ))
             },
@@ -785,6 +787,7 @@ async fn run(args: &Args, bench: &BenchDb) -> anyhow::Result<String> {
                 .collect(),
         },
         cipher: verifa_server::compose::cipher(&settings)?,
+        lookup_key: verifa_server::compose::lookup_key(&settings)?,
         workers: args.workers,
         submitters: args.submitters,
         pg,

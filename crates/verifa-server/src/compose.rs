@@ -69,6 +69,13 @@ pub fn cipher(settings: &Settings) -> anyhow::Result<verifa_app::crypto::Cipher>
         .context("security.encryption_key must be set (32 bytes, base64) in production")
 }
 
+/// The identity-search lookup key (refusing to start without one in production).
+pub fn lookup_key(settings: &Settings) -> anyhow::Result<verifa_app::crypto::LookupKey> {
+    settings
+        .lookup_key()
+        .context("security.lookup_key must be set (at least 32 bytes) in production")
+}
+
 /// The ports over a connected store: the database for every store port, the configured document
 /// storage, the webhook HTTP transport (SSRF-guarded), an in-process rate limiter and `clock`.
 pub fn ports(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<Ports> {
@@ -125,6 +132,7 @@ pub fn run_worker(
             owner,
             lease: chrono::Duration::seconds(settings.runs.lease_secs),
             executor,
+            lookup_key: lookup_key(settings)?,
         },
     ))
 }
@@ -158,6 +166,7 @@ pub fn service_settings(
         catalog,
         simulator,
         cipher: cipher(settings)?,
+        lookup_key: lookup_key(settings)?,
     })
 }
 

@@ -189,15 +189,23 @@ pub struct SecuritySettings {
     /// development key in development and test; production must set its own.
     #[serde(default = "empty_secret")]
     pub encryption_key: SecretString,
+    /// HMAC key of identity-search lookup hashes, at least 32 bytes (secret). Empty → the
+    /// public development key in development and test; production must set its own.
+    #[serde(default = "empty_secret")]
+    pub lookup_key: SecretString,
 }
 
 impl Default for SecuritySettings {
     fn default() -> Self {
         Self {
             encryption_key: empty_secret(),
+            lookup_key: empty_secret(),
         }
     }
 }
+
+/// Development/test fallback for `security.lookup_key` (public, so refused in production).
+pub const DEV_LOOKUP_KEY: &str = "verifa-development-lookup-key-public-not-secret";
 
 /// `[webhooks]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -533,6 +541,16 @@ impl Settings {
                  (VERIFA__SECURITY__ENCRYPTION_KEY) in production",
             );
         }
+        let lookup = self.security.lookup_key.expose_secret();
+        if !lookup.is_empty() && verifa_app::crypto::LookupKey::new(lookup.as_bytes()).is_err() {
+            return bad("security.lookup_key must be at least 32 bytes");
+        }
+        if self.run_environment() == RunEnvironment::Production && lookup == DEV_LOOKUP_KEY {
+            return bad(
+                "security.lookup_key is the public development key: set a secret key \
+                 (VERIFA__SECURITY__LOOKUP_KEY) in production",
+            );
+        }
         let w = &self.webhooks;
         if w.lease_secs <= 30 {
             return bad("webhooks.lease_secs must exceed the 30 s delivery timeout");
@@ -572,6 +590,20 @@ impl Settings {
             DEV_ENCRYPTION_KEY
         };
         verifa_app::crypto::Cipher::from_base64_key(key).ok()
+    }
+
+    /// The identity-search lookup key: the configured one, else the public development key
+    /// outside production; `None` in production without a key.
+    pub fn lookup_key(&self) -> Option<verifa_app::crypto::LookupKey> {
+        let key = self.security.lookup_key.expose_secret();
+        let key = if !key.is_empty() {
+            key
+        } else if self.run_environment() == RunEnvironment::Production {
+            return None;
+        } else {
+            DEV_LOOKUP_KEY
+        };
+        verifa_app::crypto::LookupKey::new(key.as_bytes()).ok()
     }
 }
 
@@ -649,5 +681,38 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("database.url"));
+    }
+
+    #[test]
+    fn the_lookup_key_is_long_enough_and_secret_in_production() {
+        let dir = std::path::Path::new("/x");
+        let dev = Settings::load_from("test", dir, env(&[])).unwrap();
+        assert!(
+            dev.lookup_key().is_some(),
+            "the public key outside production"
+        );
+        let err = Settings::load_from(
+            "test",
+            dir,
+            env(&[("VERIFA__SECURITY__LOOKUP_KEY", "short")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("security.lookup_key"), "{err}");
+        let production = [
+            ("VERIFA__DATABASE__URL", "postgres://u:p@h/db"),
+            ("VERIFA__SECURITY__LOOKUP_KEY", DEV_LOOKUP_KEY),
+        ];
+        let err = Settings::load_from("production", dir, env(&production)).unwrap_err();
+        assert!(err.to_string().contains("public development key"), "{err}");
+        let unset = Settings::load_from(
+            "production",
+            dir,
+            env(&[("VERIFA__DATABASE__URL", "postgres://u:p@h/db")]),
+        )
+        .unwrap();
+        assert!(
+            unset.lookup_key().is_none(),
+            "production has no default key"
+        );
     }
 }

@@ -14,6 +14,7 @@ pub mod identity_types;
 pub mod org_settings;
 pub mod org_users;
 pub mod organizations;
+pub mod result_lookups;
 pub mod session_documents;
 pub mod session_events;
 pub mod session_results;

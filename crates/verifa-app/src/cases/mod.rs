@@ -27,7 +27,7 @@ pub use overriding::{MAX_OVERRIDE_REASON_LEN, Overridden, OverrideRequest};
 pub use pii::{CorrectedResult, MAX_PII_VALUE_LEN};
 
 use crate::actor::Caller;
-use crate::crypto::Cipher;
+use crate::crypto::{Cipher, LookupKey};
 use crate::error::{AppError, FieldError};
 use crate::ids::{new_id, prefix};
 use chrono::{DateTime, Utc};
@@ -114,6 +114,8 @@ pub struct CaseService {
     users: Arc<dyn OrgUserRepository>,
     pub(crate) clock: Arc<dyn Clock>,
     cipher: Cipher,
+    /// Keys identity-search lookup hashes of the results it writes.
+    pub(crate) lookup_key: LookupKey,
 }
 
 fn note_context(case_id: &str) -> String {
@@ -164,7 +166,7 @@ fn assignee(raw: Option<String>) -> Option<Assignee> {
 
 impl CaseService {
     /// Builds the service.
-    pub fn new(ports: &crate::Ports, cipher: Cipher) -> Self {
+    pub fn new(ports: &crate::Ports, cipher: Cipher, lookup_key: LookupKey) -> Self {
         Self {
             store: ports.cases.clone(),
             sessions: ports.sessions.clone(),
@@ -174,6 +176,7 @@ impl CaseService {
             users: ports.org_users.clone(),
             clock: ports.clock.clone(),
             cipher,
+            lookup_key,
         }
     }
 

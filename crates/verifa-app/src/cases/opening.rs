@@ -229,6 +229,7 @@ impl CaseService {
                     rejection_reason: None,
                 },
                 extracted_data_sealed: None,
+                lookups: None,
                 workflow_run_id: None,
                 simulated: false,
                 case_id: None,

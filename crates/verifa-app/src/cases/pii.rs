@@ -157,6 +157,11 @@ impl CaseService {
                         ..answer
                     }));
                 }
+                result.lookups = Some(crate::identities::result_lookups(
+                    &self.lookup_key,
+                    &data,
+                    &crate::sessions::open_fields(&self.cipher, &session),
+                ));
                 result.extracted_data_sealed = (!data.is_empty()).then(|| {
                     self.cipher
                         .seal_text(&Value::Object(data).to_string(), &context)

@@ -1,19 +1,22 @@
 //! Identities (CONTRACT §7): reading them (by id or `external_ref`), creating them ahead of any
 //! session, and the sessions and audit log of one. Changes live in [`changes`], merges in
-//! [`merge`], identity types in [`types`]; completing sessions feed identities through
-//! [`feeding_identity`].
+//! [`merge`], search by keyed lookup hashes in [`search`], identity types in [`types`];
+//! completing sessions feed identities through [`feeding_identity`].
 
 mod changes;
 mod feed;
 mod merge;
+mod search;
 pub mod types;
 
 pub use changes::{IdentityPatch, TagEdit};
 pub(crate) use feed::{feeding_identity, feeding_identity_as};
 pub use merge::{MergePreview, MergeRequest};
+pub use search::SearchQuery;
+pub(crate) use search::result_lookups;
 
 use crate::actor::Caller;
-use crate::crypto::Cipher;
+use crate::crypto::{Cipher, LookupKey};
 use crate::error::AppError;
 use crate::ids::{looks_like, new_id, prefix};
 use crate::sessions::result_context;
@@ -84,6 +87,7 @@ pub struct IdentityService {
     audit: Arc<dyn AuditLog>,
     pub(crate) clock: Arc<dyn Clock>,
     cipher: Cipher,
+    lookup_key: LookupKey,
 }
 
 pub(crate) fn event(e: IdentityEvent) -> NewIdentityEvent {
@@ -95,7 +99,7 @@ pub(crate) fn event(e: IdentityEvent) -> NewIdentityEvent {
 
 impl IdentityService {
     /// Builds the service.
-    pub fn new(ports: &crate::Ports, cipher: Cipher) -> Self {
+    pub fn new(ports: &crate::Ports, cipher: Cipher, lookup_key: LookupKey) -> Self {
         Self {
             store: ports.identities.clone(),
             types: ports.identity_types.clone(),
@@ -103,6 +107,7 @@ impl IdentityService {
             audit: ports.audit.clone(),
             clock: ports.clock.clone(),
             cipher,
+            lookup_key,
         }
     }
 

@@ -37,6 +37,8 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// Retry backoff given to the engine.
     pub executor: ExecutorSettings,
+    /// Keys the identity-search lookup hashes of the results it writes.
+    pub lookup_key: crate::crypto::LookupKey,
 }
 
 /// Errors of a worker step (logged by the loop; the run is retried after its lease).
@@ -300,7 +302,7 @@ impl RunWorker {
         };
         let mut change = change(t);
         if let Some(verdict) = verdict {
-            let mut result = self.result_record(run, verdict, now);
+            let mut result = self.result_record(run, &current, verdict, now);
             if let Some(update) = &case {
                 result.case_id = Some(update.case.id.clone());
                 result.decided_by = update.case.decided_by.clone();
@@ -363,10 +365,12 @@ impl RunWorker {
     fn result_record(
         &self,
         run: &WorkflowRun,
+        session: &session::Session,
         verdict: Verdict,
         now: DateTime<Utc>,
     ) -> ResultRecord {
         let extracted = &run.state.context.extracted_data;
+        let fields = crate::sessions::open_fields(&self.cipher, session);
         ResultRecord {
             session_id: run.session_id.clone(),
             tenant: run.tenant.clone(),
@@ -377,6 +381,11 @@ impl RunWorker {
                     &result_context(&run.session_id),
                 )
             }),
+            lookups: Some(crate::identities::result_lookups(
+                &self.settings.lookup_key,
+                extracted,
+                &fields,
+            )),
             workflow_run_id: Some(run.id.clone()),
             simulated: run.simulated,
             case_id: None,

@@ -25,7 +25,7 @@ pub use links::MAX_LINK_MINUTES;
 pub use results::ResultView;
 
 use crate::actor::By;
-use crate::crypto::Cipher;
+use crate::crypto::{Cipher, LookupKey};
 use crate::error::AppError;
 use crate::ids::new_id;
 use crate::ports::Ports;
@@ -73,6 +73,8 @@ pub struct SessionService {
     /// The organizations' settings (how review cases open).
     org_settings: Arc<dyn verifa_ports::settings::SettingsStore>,
     cipher: Cipher,
+    /// Keys identity-search lookup hashes of the results it writes.
+    pub(crate) lookup_key: LookupKey,
     clock: Arc<dyn Clock>,
     settings: SessionSettings,
     /// The sandbox's check results, for simulated sessions.
@@ -84,6 +86,7 @@ impl SessionService {
     pub fn new(
         ports: &Ports,
         cipher: Cipher,
+        lookup_key: LookupKey,
         settings: SessionSettings,
         sandbox: Simulator,
     ) -> Self {
@@ -96,6 +99,7 @@ impl SessionService {
             storage: ports.documents.clone(),
             org_settings: ports.settings.clone(),
             cipher,
+            lookup_key,
             clock: ports.clock.clone(),
             settings,
             sandbox,

@@ -89,6 +89,11 @@ impl SessionService {
             };
             let run = pinned
                 .map(|p| WorkflowRun::simulated(new_id(prefix::RUN), &current, p, state, now));
+            let lookups = crate::identities::result_lookups(
+                &self.lookup_key,
+                &extracted,
+                &super::open_fields(&self.cipher, &current),
+            );
             let result = ResultRecord {
                 session_id: current.id.clone(),
                 tenant: current.tenant.clone(),
@@ -97,6 +102,7 @@ impl SessionService {
                     &Value::Object(extracted).to_string(),
                     &result_context(&current.id),
                 )),
+                lookups: Some(lookups),
                 workflow_run_id: run.as_ref().map(|r| r.id.clone()),
                 simulated: true,
                 case_id: None,

@@ -142,6 +142,7 @@ impl World {
             WorkerSettings {
                 owner: "worker-1".into(),
                 lease: Duration::seconds(60),
+                lookup_key: lookup_key(),
                 executor: ExecutorSettings {
                     retry_backoff: vec![
                         std::time::Duration::from_secs(10),
@@ -200,6 +201,11 @@ pub fn cipher() -> Cipher {
     Cipher::from_key(&CIPHER_KEY).unwrap()
 }
 
+/// The identity-search lookup key of the tests.
+pub fn lookup_key() -> verifa_app::crypto::LookupKey {
+    verifa_app::crypto::LookupKey::new(&[5; 32]).unwrap()
+}
+
 fn settings() -> ServiceSettings {
     let catalog = PolicyCatalog::from_specs(POLICIES.map(spec));
     ServiceSettings {
@@ -222,6 +228,7 @@ fn settings() -> ServiceSettings {
         catalog: Arc::new(catalog),
         simulator: Arc::new(verifa_fakes::PlainSandbox::default()),
         cipher: cipher(),
+        lookup_key: lookup_key(),
     }
 }
 

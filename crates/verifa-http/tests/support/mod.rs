@@ -47,6 +47,11 @@ pub fn cipher() -> Cipher {
     Cipher::from_key(&[9; 32]).unwrap()
 }
 
+/// The identity-search lookup key of the tests.
+pub fn lookup_key() -> verifa_app::crypto::LookupKey {
+    verifa_app::crypto::LookupKey::new(&[8; 32]).unwrap()
+}
+
 /// The router, its fakes and an organization.
 pub struct App {
     pub router: Router,
@@ -151,6 +156,7 @@ fn service_settings() -> ServiceSettings {
         catalog: Arc::new(PolicyCatalog::from_specs([spec()])),
         simulator: Arc::new(verifa_fakes::PlainSandbox::default()),
         cipher: cipher(),
+        lookup_key: lookup_key(),
     }
 }
 

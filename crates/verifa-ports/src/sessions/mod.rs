@@ -59,6 +59,10 @@ pub struct ResultRecord {
     pub verdict: Verdict,
     /// Extracted data, sealed.
     pub extracted_data_sealed: Option<String>,
+    /// The keyed lookup hashes of the result's personal data (CONTRACT §7.3), stored beside it
+    /// for identity search. `Some` replaces the stored set when the result is written; `None`
+    /// keeps it (records read back carry `None`: the hashes are written, never read).
+    pub lookups: Option<Vec<String>>,
     /// Run that decided.
     pub workflow_run_id: Option<String>,
     /// Written by `simulate`.

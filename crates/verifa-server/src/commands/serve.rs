@@ -20,6 +20,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
              VERIFA__SECURITY__ENCRYPTION_KEY)"
         );
     }
+    if settings.lookup_key().is_none() {
+        anyhow::bail!(
+            "security.lookup_key is required in production (at least 32 bytes; \
+             VERIFA__SECURITY__LOOKUP_KEY)"
+        );
+    }
     let db = connect(&settings, settings.database.migrate_on_start).await?;
     tracing::info!(backend = db.backend_name(), "database ready");
     let app = build_application(&settings, db)?;

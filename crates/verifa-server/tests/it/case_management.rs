@@ -421,6 +421,23 @@ async fn pii_corrected(db: TestDatabase) {
         .json(json!({"reviewer_id": ann}))
         .send()
         .await);
+    // The correction recomputed the lookup hashes: the person is found by the new name only.
+    let found = |first: &'static str| {
+        let app = &app;
+        async move {
+            ok(&app
+                .post("/api/v1/identities/search")
+                .json(
+                    json!({"first_name": first, "last_name": "Doe", "date_of_birth": "1997-06-15"}),
+                )
+                .send()
+                .await)["pagination"]["total"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    assert_eq!(found("janneke").await, 1);
+    assert_eq!(found("Jane").await, 0);
     app.put(&path)
         .json(json!({"extracted_data": {"first_name": "Jo"}}))
         .send()

@@ -13,6 +13,7 @@ mod events;
 mod harness;
 mod idempotency;
 mod identities;
+mod identity_search;
 mod operations;
 mod org_users;
 mod pii_at_rest;

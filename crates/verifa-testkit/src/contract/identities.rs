@@ -53,7 +53,7 @@ fn verdict(outcome: Outcome) -> Verdict {
 
 /// The change completing `before` (processing) with `outcome`, feeding the identity of
 /// `external_ref`.
-fn completing(before: &Session, outcome: Outcome, now: DateTime<Utc>) -> SessionChange {
+pub(super) fn completing(before: &Session, outcome: Outcome, now: DateTime<Utc>) -> SessionChange {
     let mut c = change(before, SessionStatus::Completed, now, Vec::new());
     c.session.completed_at = Some(now);
     let external_ref = before.external_ref.clone().unwrap_or_default();
@@ -65,6 +65,7 @@ fn completing(before: &Session, outcome: Outcome, now: DateTime<Utc>) -> Session
         tenant: before.tenant.clone(),
         verdict: v,
         extracted_data_sealed: None,
+        lookups: None,
         workflow_run_id: None,
         simulated: false,
         case_id: None,
@@ -80,7 +81,12 @@ fn completing(before: &Session, outcome: Outcome, now: DateTime<Utc>) -> Session
     })
 }
 
-async fn processing_session(stores: &Stores, tenant: &Tenant, id: &str, person: &str) -> Session {
+pub(super) async fn processing_session(
+    stores: &Stores,
+    tenant: &Tenant,
+    id: &str,
+    person: &str,
+) -> Session {
     let mut s = session(tenant, id, SessionStatus::Processing, t0());
     s.external_ref = Some(person.to_owned());
     insert_session(stores, s).await

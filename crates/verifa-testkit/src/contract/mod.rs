@@ -22,6 +22,7 @@ pub mod fences;
 pub mod fixtures;
 pub mod idempotency;
 pub mod identities;
+pub mod identity_search;
 pub mod org_users;
 pub mod runs;
 pub mod sessions;
@@ -203,6 +204,8 @@ macro_rules! contract_suite {
             identities::identity_update_is_fenced_and_lists_filter,
             identities::identity_types_keep_one_default,
             identities::merge_moves_sessions_atomically,
+            identity_search::identity_search_matches_hashes_of_one_result,
+            identity_search::identity_search_follows_result_writes_and_merges,
             cases::a_case_opens_with_its_session_change,
             cases::case_updates_are_fenced_and_commit_with_the_session,
             cases::the_queue_orders_by_priority_then_time,

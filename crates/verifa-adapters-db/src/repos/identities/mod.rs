@@ -3,10 +3,12 @@
 //!
 //! - [`rows`]: row mapping and the shared writes (fenced overwrite, tag index, outbox).
 //! - [`feed`]: a completing session upserting its identity, inside the session's transaction.
+//! - [`search`]: identity search by direct filters and lookup hashes.
 //! - [`types`]: identity types.
 
 pub(crate) mod feed;
 mod rows;
+mod search;
 mod types;
 
 use crate::Database;
@@ -27,7 +29,9 @@ use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::session::SessionStatus;
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
-use verifa_ports::identities::{IdentityFilter, IdentitySession, IdentityStore, NewIdentityEvent};
+use verifa_ports::identities::{
+    IdentityFilter, IdentitySearch, IdentitySession, IdentityStore, NewIdentityEvent,
+};
 
 fn scoped(tenant: &Tenant) -> sea_orm::Select<identities::Entity> {
     identities::Entity::find().filter(in_tenant(
@@ -130,6 +134,23 @@ impl IdentityStore for Database {
         page: PageRequest,
     ) -> Result<Page<Identity>, RepoError> {
         let query = filtered(tenant, filter)
+            .order_by_desc(identities::Column::CreatedAt)
+            .order_by_desc(identities::Column::Id);
+        let (rows, total) = fetch_page(query, &self.conn, page).await?;
+        Ok(Page {
+            items: rows.into_iter().map(from_model).collect::<Result<_, _>>()?,
+            total,
+            request: page,
+        })
+    }
+
+    async fn search(
+        &self,
+        tenant: &Tenant,
+        search: &IdentitySearch,
+        page: PageRequest,
+    ) -> Result<Page<Identity>, RepoError> {
+        let query = search::matching(tenant, search)
             .order_by_desc(identities::Column::CreatedAt)
             .order_by_desc(identities::Column::Id);
         let (rows, total) = fetch_page(query, &self.conn, page).await?;

@@ -1,10 +1,10 @@
 //! Writing a [`SessionChange`] inside an open transaction: the session row (compare-and-set on its
-//! status), its events, its result and its run. Shared by the session store, the document store
+//! status), its events, its result (with its lookup hashes) and its run. Shared by the session store, the document store
 //! and run commits, so every path writes a change the same way.
 
 use super::rows::{result_active, session_active};
 use crate::entities::{
-    session_events as events, session_results as results, sessions,
+    result_lookups as lookups, session_events as events, session_results as results, sessions,
     workflow_node_executions as execs, workflow_runs as runs,
 };
 use crate::error::map_db;
@@ -139,7 +139,7 @@ async fn write_result(
                 .exec(txn)
                 .await
                 .map_err(map_db)?;
-            Ok(())
+            replace_lookups(txn, s, &[]).await
         }
         ResultWrite::Put(result) => {
             results::Entity::insert(result_active(result)?)
@@ -164,9 +164,41 @@ async fn write_result(
                 .exec_without_returning(txn)
                 .await
                 .map_err(map_db)?;
-            Ok(())
+            match &result.lookups {
+                Some(hashes) => replace_lookups(txn, s, hashes).await,
+                None => Ok(()),
+            }
         }
     }
+}
+
+/// Replaces the lookup hashes of the session's result with `hashes`.
+async fn replace_lookups(
+    txn: &DatabaseTransaction,
+    s: &Session,
+    hashes: &[String],
+) -> Result<(), RepoError> {
+    lookups::Entity::delete_many()
+        .filter(lookups::Column::SessionId.eq(s.id.clone()))
+        .exec(txn)
+        .await
+        .map_err(map_db)?;
+    let mut unique: Vec<&String> = hashes.iter().collect();
+    unique.sort();
+    unique.dedup();
+    if unique.is_empty() {
+        return Ok(());
+    }
+    lookups::Entity::insert_many(unique.into_iter().map(|hash| lookups::ActiveModel {
+        session_id: Set(s.id.clone()),
+        hash: Set(hash.clone()),
+        org_id: Set(s.tenant.org_id.clone()),
+        environment: Set(s.tenant.environment.as_str().to_owned()),
+    }))
+    .exec_without_returning(txn)
+    .await
+    .map_err(map_db)?;
+    Ok(())
 }
 
 /// Inserts a new run, deleting every earlier run of the session and its attempts.

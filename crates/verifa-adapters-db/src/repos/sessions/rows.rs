@@ -166,6 +166,7 @@ pub(crate) fn result_from(m: results::Model) -> Result<ResultRecord, RepoError> 
         },
         session_id: m.session_id,
         extracted_data_sealed: m.extracted_data_encrypted,
+        lookups: None,
         workflow_run_id: m.workflow_run_id,
         simulated: m.simulated,
         case_id: m.case_id,

@@ -1,11 +1,12 @@
-//! The identities group (CONTRACT §7.2): reads in [`reads`], changes in [`writes`], merges in
-//! [`merge`], the object in [`objects`]; identity types live in `routes::identity_types`. `{id}`
+//! The identities group (CONTRACT §7.2): reads in [`reads`], search in [`search`], changes in
+//! [`writes`], merges in [`merge`], the object in [`objects`]; identity types live in `routes::identity_types`. `{id}`
 //! is an `idn_…` id or an `external_ref`. Reads need `identities:read`, writes
 //! `identities:write`.
 
 pub mod merge;
 pub mod objects;
 pub mod reads;
+pub mod search;
 pub mod writes;
 
 use crate::state::AppState;
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(reads::list_identities, writes::create_identity))
         .routes(routes!(reads::get_identity, writes::update_identity))
+        .routes(routes!(search::search_identities))
         .routes(routes!(reads::list_identity_sessions))
         .routes(routes!(reads::identity_audit_log))
         .routes(routes!(

@@ -40,6 +40,7 @@ fn approved_result(session_id: &str, tenant: &verifa_domain::tenancy::Tenant) ->
             rejection_reason: None,
         },
         extracted_data_sealed: None,
+        lookups: None,
         workflow_run_id: None,
         simulated: false,
         case_id: None,
