@@ -9,7 +9,9 @@ use verifa_domain::case::{Case, CaseStatus};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
-use verifa_ports::cases::{CaseFilter, CaseSort, CaseStore, NewCaseEvent, NoteRecord, TabCounts};
+use verifa_ports::cases::{
+    CaseFilter, CaseSort, CaseStore, ClaimNext, NewCaseEvent, NoteRecord, TabCounts,
+};
 use verifa_ports::sessions::SessionChange;
 
 /// The review queue's order: priority (urgent first), then longest in review, then id.
@@ -81,6 +83,34 @@ impl CaseStore for MemoryStore {
         head.sort_by(queue_order);
         head.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(head)
+    }
+
+    async fn claim_next(
+        &self,
+        tenant: &Tenant,
+        claim: &ClaimNext<'_>,
+    ) -> Result<Option<Case>, RepoError> {
+        // The world's lock is the one transaction every claim queues behind.
+        let mut w = self.world()?;
+        let first = w
+            .cases
+            .values()
+            .filter(|c| {
+                &c.tenant == tenant && c.status == CaseStatus::Open && c.assigned_to.is_none()
+            })
+            .min_by(|a, b| queue_order(a, b))
+            .cloned();
+        let Some(claimed) = first.and_then(claim) else {
+            return Ok(None);
+        };
+        crate::audit::check(&w, &claimed.audit)?;
+        crate::change::check_case_revision(&w, &claimed.case)?;
+        let mut stored = claimed.case.clone();
+        stored.revision = stored.revision.saturating_add(1);
+        w.cases.insert(stored.id.clone(), stored.clone());
+        crate::change::append_case_events(&mut w, &claimed.case, &claimed.events);
+        crate::audit::append(&mut w, &claimed.audit);
+        Ok(Some(stored))
     }
 
     async fn update(

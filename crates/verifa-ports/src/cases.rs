@@ -125,6 +125,21 @@ pub struct NoteRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// What [`CaseStore::claim_next`] writes for the case it took: the case claimed (its revision
+/// as read), its events and its audit drafts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedCase {
+    /// The case after the claim.
+    pub case: Case,
+    /// Its `case.*` events.
+    pub events: Vec<NewCaseEvent>,
+    /// Its audit drafts.
+    pub audit: Vec<AuditDraft>,
+}
+
+/// The claim [`CaseStore::claim_next`] applies to the case it took (`None` declines it).
+pub type ClaimNext<'a> = dyn Fn(Case) -> Option<ClaimedCase> + Send + Sync + 'a;
+
 /// Stores cases and their notes. Every read and write is scoped to one tenant.
 #[async_trait]
 pub trait CaseStore: Send + Sync {
@@ -153,6 +168,18 @@ pub trait CaseStore: Send + Sync {
     /// The first `limit` open, unassigned cases in queue order (priority, then
     /// `entered_review_at`, then id), without counting the rest: what `next` claims from.
     async fn queue_head(&self, tenant: &Tenant, limit: u64) -> Result<Vec<Case>, RepoError>;
+
+    /// Claims the first case of the queue (as [`Self::queue_head`] orders it) that no concurrent
+    /// claim holds, in one transaction: the store takes the case (on Postgres a row lock that
+    /// skips cases other claims hold; on SQLite the write lock, taken first), hands it to
+    /// `claim`, and writes what `claim` returns — the claimed case, its events and audit — before
+    /// anyone else can take it. Concurrent callers never wait for each other's case nor get the
+    /// same one. `None` when the queue is empty (or `claim` declines the case it was given).
+    async fn claim_next(
+        &self,
+        tenant: &Tenant,
+        claim: &ClaimNext<'_>,
+    ) -> Result<Option<Case>, RepoError>;
 
     /// Overwrites a case, fenced on its revision (stores `revision + 1`), with `session` — the
     /// change completing its session on a final decision — in the same transaction. When the

@@ -9,7 +9,8 @@ use crate::ids::{new_id, prefix};
 use crate::retry::{Attempt, retrying, written};
 use chrono::{DateTime, Utc};
 use verifa_domain::case::{Case, CaseError, CaseEvent, CasePatch};
-use verifa_ports::cases::NewCaseEvent;
+use verifa_ports::RepoError;
+use verifa_ports::cases::{ClaimedCase, NewCaseEvent};
 
 /// `POST /cases/{id}/escalate`, as received.
 #[derive(Debug, Clone, Default)]
@@ -22,26 +23,6 @@ pub struct Escalation {
     pub notes: Option<String>,
     /// The reviewer escalating.
     pub reviewer_id: Option<String>,
-}
-
-/// How many cases of the queue's head `next` reads at once (and may try in turn).
-const NEXT_WINDOW: u64 = 32;
-
-/// The order in which `reviewer` tries the queue's head: its first case (what a reviewer alone
-/// gets), then the others starting at a place of their own. Concurrent reviewers read the same
-/// head; one who lost the first case to another does not queue behind every other loser on
-/// the second, and nobody reads the queue again for each case lost.
-fn contention_order(mut head: Vec<Case>, reviewer: &str) -> Vec<Case> {
-    if head.len() > 2 {
-        let spread = reviewer.bytes().fold(0usize, |h, b| {
-            h.wrapping_mul(31).wrapping_add(usize::from(b))
-        });
-        let rest = head.len() - 1;
-        if let Some(tail) = head.get_mut(1..) {
-            tail.rotate_left(spread % rest);
-        }
-    }
-    head
 }
 
 pub(crate) fn refused(e: CaseError) -> AppError {
@@ -181,29 +162,29 @@ impl CaseService {
     pub async fn next(&self, caller: &Caller, reviewer_id: &str) -> Result<Case, AppError> {
         let reviewer = self.reviewer(caller, reviewer_id).await?;
         let tenant = caller.tenant();
+        // The store takes the first case no concurrent `next` holds and applies the claim in
+        // the same transaction: reviewers never wait on, nor retry after, each other's case.
+        let claim = |mut case: Case| {
+            let now = self.clock.now();
+            case.claim(&reviewer, now).ok()?;
+            case.updated_at = now;
+            let audit = caller
+                .audit("case.claimed", "case", &case.id, now)
+                .with_changes(vec!["assigned_to", "status"]);
+            Some(ClaimedCase {
+                case,
+                events: events(&[CaseEvent::Assigned]),
+                audit: vec![audit],
+            })
+        };
         retrying!(
             "the review queue",
-            async {
-                let head = self.store.queue_head(&tenant, NEXT_WINDOW).await?;
-                if head.is_empty() {
-                    return Err(AppError::NotFound("case"));
-                }
-                for mut case in contention_order(head, &reviewer) {
-                    let now = self.clock.now();
-                    case.claim(&reviewer, now).map_err(refused)?;
-                    case.updated_at = now;
-                    let acted = Acted {
-                        action: "case.claimed",
-                        fields: vec!["assigned_to", "status"],
-                        events: vec![CaseEvent::Assigned],
-                    };
-                    if let Attempt::Done(case) = self.write(caller, case, acted).await? {
-                        return Ok(Attempt::Done(case));
-                    }
-                }
-                Ok(Attempt::Again)
+            match self.store.claim_next(&tenant, &claim).await {
+                Ok(Some(case)) => Ok(Attempt::Done(case)),
+                Ok(None) => Err(AppError::NotFound("case")),
+                Err(RepoError::Conflict(_)) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
             }
-            .await
         )
     }
 
@@ -269,59 +250,5 @@ impl CaseService {
             }))
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::contention_order;
-    use verifa_domain::case::model::Opening;
-    use verifa_domain::case::{Case, CaseSource, Priority};
-    use verifa_domain::tenancy::{Environment, Tenant};
-
-    fn head(n: usize) -> Vec<Case> {
-        (0..n)
-            .map(|i| {
-                Case::open(Opening {
-                    id: format!("case_{i}"),
-                    tenant: Tenant::new("org", Environment::Live),
-                    session_id: format!("ses_{i}"),
-                    identity_id: None,
-                    external_ref: None,
-                    source: CaseSource::Workflow,
-                    review_reasons: Vec::new(),
-                    priority: Priority::Normal,
-                    requires_dual_review: false,
-                    sla_hours: 24,
-                    at: chrono::DateTime::UNIX_EPOCH,
-                })
-            })
-            .collect()
-    }
-
-    fn ids(cases: &[Case]) -> Vec<String> {
-        cases.iter().map(|c| c.id.clone()).collect()
-    }
-
-    #[test]
-    fn the_first_case_comes_first_then_each_reviewer_spreads_out() {
-        let a = ids(&contention_order(head(8), "orguser_ann"));
-        assert_eq!(a[0], "case_0");
-        let seconds: std::collections::BTreeSet<String> = (0..20)
-            .map(|n| ids(&contention_order(head(8), &format!("orguser_{n:02}")))[1].clone())
-            .collect();
-        assert!(
-            seconds.len() >= 4,
-            "reviewers who lost the first spread out: {seconds:?}"
-        );
-        let mut all = a.clone();
-        all.sort();
-        assert_eq!(all, ids(&head(8)), "every case of the head is tried once");
-        assert_eq!(
-            a,
-            ids(&contention_order(head(8), "orguser_ann")),
-            "deterministic"
-        );
-        assert_eq!(ids(&contention_order(head(2), "x")), ["case_0", "case_1"]);
     }
 }

@@ -11,7 +11,9 @@ use verifa_domain::case::{Case, CaseEvent, CaseSource, CaseStatus, Priority};
 use verifa_domain::session::{Session, SessionStatus};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
-use verifa_ports::cases::{Assignee, CaseFilter, CaseOpening, CaseSort, NewCaseEvent, NoteRecord};
+use verifa_ports::cases::{
+    Assignee, CaseFilter, CaseOpening, CaseSort, ClaimedCase, NewCaseEvent, NoteRecord,
+};
 
 fn opening(
     tenant: &Tenant,
@@ -327,5 +329,119 @@ pub async fn the_queue_orders_by_priority_then_time(stores: Stores) {
     assert_eq!(
         idle.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
         ["case_q4"]
+    );
+}
+
+/// The claim `claim_next` applies in the tests: `reviewer` takes the case, with its audit.
+fn claim_by(reviewer: &str) -> impl Fn(Case) -> Option<ClaimedCase> + Send + Sync + '_ {
+    move |mut case: Case| {
+        case.claim(reviewer, at(30)).ok()?;
+        let audit = AuditDraft {
+            id: format!("aud_c{:08}", unique()),
+            tenant: case.tenant.clone(),
+            action: "case.claimed".into(),
+            resource_type: "case".into(),
+            resource_id: case.id.clone(),
+            actor: Actor::System,
+            changes: vec!["assigned_to".into()],
+            metadata: serde_json::Map::new(),
+            request: RequestMeta::default(),
+            at: at(30),
+        };
+        Some(ClaimedCase {
+            case,
+            events: vec![NewCaseEvent {
+                id: format!("evt_c{:08}", unique()),
+                event: CaseEvent::Assigned,
+            }],
+            audit: vec![audit],
+        })
+    }
+}
+
+/// `claim_next` takes the queue's first case and writes the claim with its audit; concurrent
+/// claims take distinct cases; an empty queue (or another tenant's) gives `None`.
+pub async fn claim_next_takes_distinct_cases_in_queue_order(stores: Stores) {
+    let (live, sandbox) = organization(&stores, "org_case_claim").await;
+    for n in 0..12 {
+        let priority = if n == 7 {
+            Priority::Urgent
+        } else {
+            Priority::Normal
+        };
+        reviewed(
+            &stores,
+            &live,
+            &format!("ses_case_c{n:02}"),
+            &format!("case_c{n:02}"),
+            priority,
+            n,
+        )
+        .await;
+    }
+    let first = stores
+        .cases
+        .claim_next(&live, &claim_by("orguser_ann"))
+        .await
+        .unwrap()
+        .expect("a case");
+    assert_eq!(first.id, "case_c07", "the urgent case first");
+    let stored = stores.cases.get(&live, "case_c07").await.unwrap();
+    assert_eq!(stored.assigned_to.as_deref(), Some("orguser_ann"));
+    assert_eq!(stored.status, CaseStatus::InReview);
+    assert_eq!(
+        stored.revision, first.revision,
+        "the returned case is the stored one"
+    );
+    let audit = stores
+        .audit
+        .list(
+            &live,
+            &verifa_ports::audit::AuditFilter {
+                resource_id: Some("case_c07".into()),
+                ..Default::default()
+            },
+            all(),
+        )
+        .await
+        .unwrap();
+    assert!(audit.items.iter().any(|e| e.action == "case.claimed"));
+    assert_eq!(
+        stores
+            .cases
+            .claim_next(&sandbox, &claim_by("orguser_ann"))
+            .await
+            .unwrap(),
+        None,
+        "another environment's queue is empty"
+    );
+
+    let reviewers: Vec<String> = (0..11).map(|n| format!("orguser_{n:02}")).collect();
+    let mut tasks = Vec::new();
+    for reviewer in reviewers.clone() {
+        let store = stores.cases.clone();
+        let tenant = live.clone();
+        tasks.push(tokio::spawn(async move {
+            store.claim_next(&tenant, &claim_by(&reviewer)).await
+        }));
+    }
+    let mut claimed = std::collections::BTreeSet::new();
+    for t in tasks {
+        let case = t
+            .await
+            .expect("task")
+            .expect("claim")
+            .expect("a case for each");
+        assert!(claimed.insert(case.id.clone()), "{} claimed twice", case.id);
+    }
+    assert_eq!(claimed.len(), 11);
+    assert_eq!(
+        stores
+            .cases
+            .claim_next(&live, &claim_by("orguser_late"))
+            .await
+            .unwrap(),
+        None,
+        "every case is held"
     );
 }

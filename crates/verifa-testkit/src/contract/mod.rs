@@ -209,6 +209,7 @@ macro_rules! contract_suite {
             cases::a_case_opens_with_its_session_change,
             cases::case_updates_are_fenced_and_commit_with_the_session,
             cases::the_queue_orders_by_priority_then_time,
+            cases::claim_next_takes_distinct_cases_in_queue_order,
             settings::settings_are_fenced_and_tenant_scoped,
             settings::concurrent_first_saves_store_one,
         );

@@ -11,9 +11,10 @@ use crate::repos::common::{fetch_page, in_tenant, settle, tenant_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rows::{append_events, from_model, update_in, with_fed_identity};
+use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use verifa_domain::audit::AuditDraft;
 use verifa_domain::case::{Case, CaseStatus, SlaStatus, sla::GREEN_FOR};
@@ -21,7 +22,7 @@ use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
 use verifa_ports::cases::{
-    Assignee, CaseFilter, CaseSort, CaseStore, NewCaseEvent, NoteRecord, TabCounts,
+    Assignee, CaseFilter, CaseSort, CaseStore, ClaimNext, NewCaseEvent, NoteRecord, TabCounts,
 };
 use verifa_ports::sessions::SessionChange;
 
@@ -174,6 +175,49 @@ impl CaseStore for Database {
             .into_iter()
             .map(|m| from_model(m, &self.cipher))
             .collect()
+    }
+
+    async fn claim_next(
+        &self,
+        tenant: &Tenant,
+        claim: &ClaimNext<'_>,
+    ) -> Result<Option<Case>, RepoError> {
+        // SQLite: take the write lock at BEGIN, so claims queue for it instead of failing to
+        // upgrade a read. Postgres: lock the first case no other claim holds, skipping those.
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        let txn = self
+            .conn
+            .begin_with_options(options)
+            .await
+            .map_err(map_db)?;
+        let outcome = async {
+            let unassigned = scoped(tenant)
+                .filter(cases::Column::Status.eq(CaseStatus::Open.as_str()))
+                .filter(cases::Column::AssignedTo.is_null());
+            let Some(row) = in_queue_order(unassigned)
+                .limit(1)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .one(&txn)
+                .await
+                .map_err(map_db)?
+            else {
+                return Ok(None);
+            };
+            let Some(claimed) = claim(from_model(row, &self.cipher)?) else {
+                return Ok(None);
+            };
+            update_in(&txn, &claimed.case, &self.cipher).await?;
+            append_events(&txn, &claimed.case, &claimed.events).await?;
+            crate::repos::audit::append(&txn, &claimed.audit).await?;
+            let mut case = claimed.case;
+            case.revision = case.revision.saturating_add(1);
+            Ok(Some(case))
+        }
+        .await;
+        settle(txn, outcome).await
     }
 
     async fn update(
