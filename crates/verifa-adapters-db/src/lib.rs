@@ -122,6 +122,17 @@ impl Database {
         &self.conn
     }
 
+    /// Calls `observe` with the SQL and duration of every statement this store (and every clone
+    /// made after this call) runs: a benchmark's statement counter. `BEGIN` and `COMMIT` are not
+    /// statements here. Never wired in `verifa serve` (the SQL would reach whoever observes).
+    pub fn observe_statements(
+        &mut self,
+        observe: impl Fn(&str, std::time::Duration) + Send + Sync + 'static,
+    ) {
+        self.conn
+            .set_metric_callback(move |info| observe(&info.statement.sql, info.elapsed));
+    }
+
     /// Closes the pool.
     pub async fn close(self) {
         let _ = self.conn.close().await;
