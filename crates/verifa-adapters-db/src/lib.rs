@@ -45,6 +45,9 @@ pub struct Database {
     conn: DatabaseConnection,
     max_connections: u32,
     cipher: Cipher,
+    /// Queues this process's review-queue claims in arrival order on SQLite, whose single
+    /// writer would otherwise make them busy-wait against each other with growing sleeps.
+    claim_queue: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -98,6 +101,7 @@ impl Database {
             conn,
             max_connections: pool.max_connections,
             cipher,
+            claim_queue: std::sync::Arc::default(),
         })
     }
 

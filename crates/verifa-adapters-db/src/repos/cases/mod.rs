@@ -182,8 +182,13 @@ impl CaseStore for Database {
         tenant: &Tenant,
         claim: &ClaimNext<'_>,
     ) -> Result<Option<Case>, RepoError> {
-        // SQLite: take the write lock at BEGIN, so claims queue for it instead of failing to
-        // upgrade a read. Postgres: lock the first case no other claim holds, skipping those.
+        // SQLite: claims of this process queue in arrival order, then take the write lock at
+        // BEGIN (no failed upgrade of a read, no busy-wait against each other). Postgres: lock
+        // the first case no other claim holds, skipping those; claims run side by side.
+        let _turn = match self.conn.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => Some(self.claim_queue.lock().await),
+            _ => None,
+        };
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
