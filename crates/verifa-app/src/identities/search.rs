@@ -41,13 +41,11 @@ pub(crate) fn result_lookups(
     extracted: &Map<String, Value>,
     fields: &Map<String, Value>,
 ) -> Vec<String> {
-    let mut hashes: Vec<String> = lookup::result_values(extracted, fields)
+    // Distinct values of distinct fields hash apart; the store keeps each hash once anyway.
+    lookup::result_values(extracted, fields)
         .into_iter()
         .map(|(field, normal)| key.hash(field.as_str(), &normal))
-        .collect();
-    hashes.sort();
-    hashes.dedup();
-    hashes
+        .collect()
 }
 
 impl IdentityService {
@@ -107,7 +105,7 @@ fn search_of(key: &LookupKey, query: SearchQuery) -> Result<IdentitySearch, AppE
             ));
         }
     }
-    let mut lookups = Vec::with_capacity(hashed.len());
+    let mut lookups = Vec::with_capacity(hashed.len()); // one per field: distinct
     for (field, value) in &hashed {
         match lookup::normalize(*field, value) {
             Ok(normal) => lookups.push(key.hash(field.as_str(), &normal)),
@@ -127,8 +125,6 @@ fn search_of(key: &LookupKey, query: SearchQuery) -> Result<IdentitySearch, AppE
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    lookups.sort();
-    lookups.dedup();
     Ok(IdentitySearch {
         external_ref,
         status,

@@ -3,20 +3,11 @@
 //! case, accents or punctuation; the name needs its two companions; filters combine with AND;
 //! bad bodies are 422 naming the field; the database holds keyed hashes, never the values.
 
-use crate::harness::{TestApp, TestResponse};
+use crate::cases::ok;
+use crate::harness::TestApp;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use verifa_testkit::{TestDatabase, both_backends};
-
-fn ok(r: &TestResponse) -> Value {
-    assert!(
-        r.status.is_success(),
-        "{}: {}",
-        r.status,
-        String::from_utf8_lossy(&r.bytes)
-    );
-    r.json()
-}
 
 /// A sandbox session of `person` with pre-fill `fields`, completed by a simulated `action`.
 async fn completed(app: &TestApp, person: &str, fields: Value, action: &str) -> String {

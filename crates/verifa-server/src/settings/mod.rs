@@ -8,10 +8,14 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
-const DEVELOPMENT_TOML: &str = include_str!("../../../config/development.toml");
-const TEST_TOML: &str = include_str!("../../../config/test.toml");
-const PRODUCTION_TOML: &str = include_str!("../../../config/production.toml");
+mod secrets;
+
+pub use secrets::{DEV_ENCRYPTION_KEY, DEV_LOOKUP_KEY, SecuritySettings};
+
+const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
+const DEVELOPMENT_TOML: &str = include_str!("../../../../config/development.toml");
+const TEST_TOML: &str = include_str!("../../../../config/test.toml");
+const PRODUCTION_TOML: &str = include_str!("../../../../config/production.toml");
 
 /// The deployment environment (`VERIFA_ENV`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,34 +182,6 @@ pub struct ChecksSettings {
     #[serde(default)]
     pub vendor: Option<CheckVendorSettings>,
 }
-
-/// Development/test fallback for `security.encryption_key` (public, so refused in production).
-pub const DEV_ENCRYPTION_KEY: &str = "dmVyaWZhLWRldi1lbmNyeXB0aW9uLWtleS1wdWJsaWM=";
-
-/// `[security]`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SecuritySettings {
-    /// AES-256-GCM key for data at rest, 32 bytes base64 (secret). Empty → the public
-    /// development key in development and test; production must set its own.
-    #[serde(default = "empty_secret")]
-    pub encryption_key: SecretString,
-    /// HMAC key of identity-search lookup hashes, at least 32 bytes (secret). Empty → the
-    /// public development key in development and test; production must set its own.
-    #[serde(default = "empty_secret")]
-    pub lookup_key: SecretString,
-}
-
-impl Default for SecuritySettings {
-    fn default() -> Self {
-        Self {
-            encryption_key: empty_secret(),
-            lookup_key: empty_secret(),
-        }
-    }
-}
-
-/// Development/test fallback for `security.lookup_key` (public, so refused in production).
-pub const DEV_LOOKUP_KEY: &str = "verifa-development-lookup-key-public-not-secret";
 
 /// `[webhooks]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -531,26 +507,7 @@ impl Settings {
 impl Settings {
     fn validate_webhooks(&self) -> Result<(), SettingsError> {
         let bad = |m: &str| Err(SettingsError::Invalid(m.to_owned()));
-        let key = self.security.encryption_key.expose_secret();
-        if !key.is_empty() && verifa_app::crypto::Cipher::from_base64_key(key).is_err() {
-            return bad("security.encryption_key must be 32 bytes, base64-encoded");
-        }
-        if self.run_environment() == RunEnvironment::Production && key == DEV_ENCRYPTION_KEY {
-            return bad(
-                "security.encryption_key is the public development key: set a secret key \
-                 (VERIFA__SECURITY__ENCRYPTION_KEY) in production",
-            );
-        }
-        let lookup = self.security.lookup_key.expose_secret();
-        if !lookup.is_empty() && verifa_app::crypto::LookupKey::new(lookup.as_bytes()).is_err() {
-            return bad("security.lookup_key must be at least 32 bytes");
-        }
-        if self.run_environment() == RunEnvironment::Production && lookup == DEV_LOOKUP_KEY {
-            return bad(
-                "security.lookup_key is the public development key: set a secret key \
-                 (VERIFA__SECURITY__LOOKUP_KEY) in production",
-            );
-        }
+        self.validate_secrets()?;
         let w = &self.webhooks;
         if w.lease_secs <= 30 {
             return bad("webhooks.lease_secs must exceed the 30 s delivery timeout");
@@ -577,142 +534,7 @@ impl Settings {
         }
         Ok(())
     }
-
-    /// The at-rest cipher: the configured key, else the public development key outside
-    /// production; `None` in production without a key.
-    pub fn cipher(&self) -> Option<verifa_app::crypto::Cipher> {
-        let key = self.security.encryption_key.expose_secret();
-        let key = if !key.is_empty() {
-            key
-        } else if self.run_environment() == RunEnvironment::Production {
-            return None;
-        } else {
-            DEV_ENCRYPTION_KEY
-        };
-        verifa_app::crypto::Cipher::from_base64_key(key).ok()
-    }
-
-    /// The identity-search lookup key: the configured one, else the public development key
-    /// outside production; `None` in production without a key.
-    pub fn lookup_key(&self) -> Option<verifa_app::crypto::LookupKey> {
-        let key = self.security.lookup_key.expose_secret();
-        let key = if !key.is_empty() {
-            key
-        } else if self.run_environment() == RunEnvironment::Production {
-            return None;
-        } else {
-            DEV_LOOKUP_KEY
-        };
-        verifa_app::crypto::LookupKey::new(key.as_bytes()).ok()
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn env(vars: &[(&str, &str)]) -> Environment {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Environment::with_prefix("VERIFA")
-            .prefix_separator("__")
-            .separator("__")
-            .try_parsing(true)
-            .source(Some(map))
-    }
-
-    #[test]
-    fn compiled_defaults_load_from_an_empty_directory() {
-        let s = Settings::load_from(
-            "development",
-            std::path::Path::new("/nonexistent"),
-            env(&[]),
-        )
-        .unwrap();
-        assert_eq!(s.server.addr, "127.0.0.1:8080");
-        assert!(s.database_url().starts_with("sqlite://"));
-        assert_eq!(s.log.format, "pretty");
-        let p = Settings::load_from("production", std::path::Path::new("/nonexistent"), env(&[]))
-            .unwrap();
-        assert_eq!(p.log.format, "json");
-    }
-
-    #[test]
-    fn environment_variables_override_files() {
-        let s = Settings::load_from(
-            "test",
-            std::path::Path::new("/nonexistent"),
-            env(&[
-                ("VERIFA__DATABASE__URL", "postgres://u:p@h/db"),
-                ("VERIFA__SERVER__ADDR", "0.0.0.0:9000"),
-                ("VERIFA__RATE_LIMIT__REQUESTS_PER_MINUTE", "7"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(s.database_url(), "postgres://u:p@h/db");
-        assert_eq!(s.server.addr, "0.0.0.0:9000");
-        assert_eq!(s.rate_limit.requests_per_minute, 7);
-        assert!(
-            !format!("{s:?}").contains("u:p@h"),
-            "the database URL must never print"
-        );
-    }
-
-    #[test]
-    fn bad_values_are_refused_with_a_clear_message() {
-        assert!(matches!(
-            Settings::load_from("staging", std::path::Path::new("/x"), env(&[])),
-            Err(SettingsError::UnknownEnvironment(_))
-        ));
-        let err = Settings::load_from(
-            "test",
-            std::path::Path::new("/x"),
-            env(&[("VERIFA__SERVER__ADDR", "nope")]),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("server.addr"));
-        let err = Settings::load_from(
-            "test",
-            std::path::Path::new("/x"),
-            env(&[("VERIFA__DATABASE__URL", "mysql://x")]),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("database.url"));
-    }
-
-    #[test]
-    fn the_lookup_key_is_long_enough_and_secret_in_production() {
-        let dir = std::path::Path::new("/x");
-        let dev = Settings::load_from("test", dir, env(&[])).unwrap();
-        assert!(
-            dev.lookup_key().is_some(),
-            "the public key outside production"
-        );
-        let err = Settings::load_from(
-            "test",
-            dir,
-            env(&[("VERIFA__SECURITY__LOOKUP_KEY", "short")]),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("security.lookup_key"), "{err}");
-        let production = [
-            ("VERIFA__DATABASE__URL", "postgres://u:p@h/db"),
-            ("VERIFA__SECURITY__LOOKUP_KEY", DEV_LOOKUP_KEY),
-        ];
-        let err = Settings::load_from("production", dir, env(&production)).unwrap_err();
-        assert!(err.to_string().contains("public development key"), "{err}");
-        let unset = Settings::load_from(
-            "production",
-            dir,
-            env(&[("VERIFA__DATABASE__URL", "postgres://u:p@h/db")]),
-        )
-        .unwrap();
-        assert!(
-            unset.lookup_key().is_none(),
-            "production has no default key"
-        );
-    }
-}
+mod tests;
