@@ -7,6 +7,7 @@
 // async-trait impls of the migration traits cannot name the manager lifetime.
 #![allow(elided_lifetimes_in_paths)]
 
+pub use m20261204_000015_audit_pending::DUPLICATE_SEALED_ID;
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_tenancy_and_keys;
@@ -23,6 +24,7 @@ mod m20261202_000011_cases;
 mod m20261202_000012_case_links;
 mod m20261203_000013_org_settings;
 mod m20261203_000014_result_lookups;
+mod m20261204_000015_audit_pending;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -45,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_case_links::Migration),
             Box::new(m20261203_000013_org_settings::Migration),
             Box::new(m20261203_000014_result_lookups::Migration),
+            Box::new(m20261204_000015_audit_pending::Migration),
         ]
     }
 }

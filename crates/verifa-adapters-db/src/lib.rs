@@ -48,6 +48,8 @@ pub struct Database {
     /// Queues this process's review-queue claims in arrival order on SQLite, whose single
     /// writer would otherwise make them busy-wait against each other with growing sleeps.
     claim_queue: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// One audit seal pass at a time in this process.
+    seal_gate: repos::audit::SealGate,
 }
 
 impl std::fmt::Debug for Database {
@@ -102,6 +104,7 @@ impl Database {
             max_connections: pool.max_connections,
             cipher,
             claim_queue: std::sync::Arc::default(),
+            seal_gate: repos::audit::SealGate::default(),
         })
     }
 

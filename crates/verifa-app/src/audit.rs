@@ -2,8 +2,8 @@
 //! `/events/verify` and `verifa audit verify`. Use cases describe their changes through
 //! [`crate::actor`].
 //!
-//! Drafts travel with the change into the store, which seals and appends them in the same
-//! transaction; see `verifa_ports::audit`.
+//! Drafts travel with the change into the store, which records them in the same transaction
+//! and seals them into the chain then or soon after; see `verifa_ports::audit`.
 
 use crate::actor::Caller;
 use crate::error::AppError;
@@ -57,6 +57,12 @@ impl AuditService {
         Self {
             log: ports.audit.clone(),
         }
+    }
+
+    /// Seals the events changes have queued on every chain (the server's background sealer),
+    /// returning how many.
+    pub async fn seal_pending(&self) -> Result<u64, AppError> {
+        Ok(self.log.seal_pending().await?)
     }
 
     /// The caller's tenant's events, newest first.

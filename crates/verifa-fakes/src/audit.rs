@@ -53,6 +53,11 @@ impl AuditLog for MemoryStore {
         Ok(())
     }
 
+    async fn seal_pending(&self) -> Result<u64, RepoError> {
+        // Sealed as appended, under the same lock as the change.
+        Ok(0)
+    }
+
     async fn list(
         &self,
         tenant: &Tenant,

@@ -1,17 +1,23 @@
 //! The audit trail's storage (CONTRACT §6.2).
 //!
 //! Every store method that changes a resource takes the [`AuditDraft`]s describing the change and
-//! MUST seal and append them in the same transaction as the change: either both are written or
-//! neither. [`AuditLog`] is for reading the trail and for recording what changes nothing else
-//! (an export, a failed sign-in).
+//! MUST record them in the same transaction as the change: either both are written or neither.
+//! [`AuditLog`] is for reading the trail and for recording what changes nothing else (an
+//! export, a failed sign-in).
 //!
-//! MUST clauses for every append, wherever it happens:
+//! A store may seal a change's events into the chain in that same transaction, or queue them
+//! there and seal them later (the database store does: sealing in the change's transaction
+//! would make every change of an organization wait for the chain's head, see
+//! `bench_cases`). MUST clauses, wherever sealing happens:
 //! - events of one chain (organization and environment) get sequence numbers from 1 without gaps
 //!   and are linked by [`seal`](verifa_domain::audit::chain::seal), continuing from the
-//!   chain's stored head, which is updated in the same transaction;
-//! - appends to one chain are serialised: concurrent transactions never both continue from the
-//!   same head;
-//! - stored events are never updated or deleted (the database refuses it).
+//!   chain's stored head, which is updated in the same transaction as the sealing;
+//! - sealing is serialised per chain: two sealers never both continue from the same head, in
+//!   one process or several; the events of one change keep their order;
+//! - every read of [`AuditLog`] first seals what the chains it reads have queued, so it sees
+//!   every event whose change has committed (read your writes);
+//! - an event id is unique among sealed and queued events: a duplicate fails the change;
+//! - sealed events are never updated or deleted (the database refuses it).
 
 use crate::RepoError;
 use async_trait::async_trait;
@@ -61,11 +67,16 @@ impl AuditFilter {
 /// Reads the audit trail and appends events that accompany no other change.
 #[async_trait]
 pub trait AuditLog: Send + Sync {
-    /// Seals and appends `drafts` in a transaction of their own (any chains).
+    /// Records `drafts` in a transaction of their own (any chains).
     ///
     /// # Errors
     /// [`RepoError::Conflict`] on a duplicate event id.
     async fn append(&self, drafts: &[AuditDraft]) -> Result<(), RepoError>;
+
+    /// Seals every event queued on any chain, returning how many (0 for a store that seals as
+    /// it appends). The server runs it in the background so that chains stay current without
+    /// waiting for a read.
+    async fn seal_pending(&self) -> Result<u64, RepoError>;
 
     /// The tenant's events matching `filter`, newest (highest sequence) first.
     async fn list(

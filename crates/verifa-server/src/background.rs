@@ -1,6 +1,6 @@
 //! The background work of a server process, each loop ending on a stop signal: workflow run
 //! workers, webhook dispatchers, and upkeep (capture-link expiry, idempotency-key sweep, idle
-//! case claims and SLA breaches).
+//! case claims and SLA breaches, audit sealing).
 //! `verifa serve` starts them; benchmarks start the same loops to measure them.
 
 use crate::settings::Settings;
@@ -169,6 +169,30 @@ pub async fn sweep_cases(services: Arc<Services>, mut stop: watch::Receiver<bool
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Seals the audit events that changes have queued into their chains, every `every` (reads
+/// seal what they read anyway; this keeps the chains current between reads).
+pub async fn seal_audit_events(
+    services: Arc<Services>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let stopping = *stop.borrow();
+        match services.audit.seal_pending().await {
+            Ok(n) => tracing::trace!(sealed = n, "sealed queued audit events"),
+            Err(e) => tracing::warn!(error = %e, "sealing queued audit events failed"),
+        }
+        if stopping {
+            return;
+        }
+        // On a stop, one more pass seals what the last requests and jobs queued.
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => {}
         }
     }
 }

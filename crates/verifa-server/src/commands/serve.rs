@@ -71,6 +71,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         app.services.clone(),
         stop_rx.clone(),
     ));
+    let audit_sealer = tokio::spawn(background::seal_audit_events(
+        app.services.clone(),
+        Duration::from_millis(settings.audit.seal_interval_ms.max(1)),
+        stop_rx.clone(),
+    ));
 
     let mut serve_stop = stop_rx.clone();
     // Heads are vetted before hyper parses them, so malformed ones get the contract's error.
@@ -98,6 +103,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let _ = sweeper.await;
     let _ = expirer.await;
     let _ = case_sweeper.await;
+    // Last: it seals what the finished requests and jobs queued.
+    let _ = audit_sealer.await;
     for worker in run_workers {
         // A check in flight finishes or is abandoned; its run is resumed after the lease.
         let _ = tokio::time::timeout(

@@ -275,6 +275,22 @@ impl Default for RunsSettings {
     }
 }
 
+/// `[audit]`: the audit trail.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuditSettings {
+    /// How often the background sealer moves queued events into their chains.
+    pub seal_interval_ms: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            seal_interval_ms: 100,
+        }
+    }
+}
+
 /// All settings.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -309,6 +325,9 @@ pub struct Settings {
     /// Workflow run workers.
     #[serde(default)]
     pub runs: RunsSettings,
+    /// The audit trail.
+    #[serde(default)]
+    pub audit: AuditSettings,
     /// Which environment was loaded (not a config key).
     #[serde(skip, default = "default_env")]
     pub environment: Option<RunEnvironment>,

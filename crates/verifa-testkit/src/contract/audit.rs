@@ -146,6 +146,81 @@ pub async fn concurrent_appends_never_share_a_sequence(stores: Stores) {
     assert_eq!((checked, head.sequence), (40, 40));
 }
 
+/// Sealing racing with appends and reads (a store may queue events and seal them later):
+/// every read sees every committed event, the chain stays gapless and verifies, each change's
+/// events keep their order, and nothing stays queued after a seal pass.
+pub async fn sealing_races_appends_and_reads(stores: Stores) {
+    let (live, _) = organization(&stores, "org_aud_seal").await;
+    let mut tasks = Vec::new();
+    for writer in 0..6 {
+        let stores = stores.clone();
+        let live = live.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..5 {
+                let first = format!("aud_seal_{writer}_{n}_a");
+                let second = format!("aud_seal_{writer}_{n}_b");
+                stores
+                    .audit
+                    .append(&[
+                        draft(&live, &first, "session.updated", "ses_seal", n),
+                        draft(&live, &second, "session.updated", "ses_seal", n),
+                    ])
+                    .await
+                    .expect("append");
+                // Read your writes: the event is listed as soon as its change committed.
+                let got = stores.audit.get(&live, &second).await.expect("read back");
+                assert_eq!(got.id, second);
+            }
+        }));
+    }
+    for _ in 0..3 {
+        let stores = stores.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..10 {
+                stores.audit.seal_pending().await.expect("seal");
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    stores.audit.seal_pending().await.unwrap();
+    assert_eq!(
+        stores.audit.seal_pending().await.unwrap(),
+        0,
+        "nothing left queued"
+    );
+    let chain = stores.audit.chain_slice(&live, 0, None, 100).await.unwrap();
+    let sequences: Vec<i64> = chain.iter().map(|e| e.sequence).collect();
+    assert_eq!(sequences, (1..=60).collect::<Vec<_>>());
+    for e in chain.iter().filter(|e| e.id.ends_with("_a")) {
+        let partner = e.id.replace("_a", "_b");
+        let b = chain.iter().find(|x| x.id == partner).expect("its partner");
+        assert!(
+            b.sequence > e.sequence,
+            "a change's events keep their order"
+        );
+    }
+    let (valid, checked, head) = verify(&stores, &live).await;
+    assert!(valid);
+    assert_eq!((checked, head.sequence), (60, 60));
+    let again = stores
+        .audit
+        .append(&[draft(
+            &live,
+            "aud_seal_0_0_a",
+            "session.updated",
+            "ses_seal",
+            9,
+        )])
+        .await;
+    assert!(
+        matches!(again, Err(RepoError::Conflict(_))),
+        "a sealed id is taken: {again:?}"
+    );
+}
+
 /// A write and its audit events commit together: a refused event refuses the write, and a
 /// refused write appends no event.
 pub async fn audit_events_commit_with_their_change(stores: Stores) {

@@ -196,6 +196,7 @@ macro_rules! contract_suite {
             org_users::last_active_admin_survives_a_race,
             audit::audit_chains_are_gapless_per_tenant,
             audit::concurrent_appends_never_share_a_sequence,
+            audit::sealing_races_appends_and_reads,
             audit::audit_events_commit_with_their_change,
             audit::audit_list_filters_and_orders,
             identities::completing_session_upserts_its_identity,

@@ -1,11 +1,10 @@
-//! [`AuditLog`] on sea-orm, and [`append`], which every mutating repository calls inside its
-//! own transaction so that a change and its audit events commit together.
-//!
-//! An append takes the chain's head row with an upsert, which is a write on both backends: on
-//! Postgres it locks the row until commit (concurrent appends to the chain queue behind it), on
-//! SQLite it takes the database's write lock. The head row is taken last in every transaction,
-//! after the change's own writes, so the chain lock is held only for the few statements that
-//! follow and no two transactions take locks in opposite orders.
+//! [`AuditLog`] on sea-orm. A change's events are queued in its own transaction by
+//! [`append`] and sealed into their chain by [`seal`]; every read here seals the chains it
+//! reads first, so a caller always sees every event that has committed.
+
+mod seal;
+
+pub(crate) use seal::{SealGate, append};
 
 use crate::Database;
 use crate::entities::{audit_chains as chains, audit_events as events};
@@ -13,117 +12,13 @@ use crate::error::{corrupt, map_db};
 use crate::repos::common::{fetch_page, in_tenant, settle, tenant_of};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, Statement, TransactionTrait,
-};
-use std::collections::BTreeMap;
-use verifa_domain::audit::chain::{self, ChainHead};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use verifa_domain::audit::chain::ChainHead;
 use verifa_domain::audit::{AuditDraft, AuditEvent};
 use verifa_domain::pagination::{Page, PageRequest};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
 use verifa_ports::audit::{AuditFilter, AuditLog};
-
-/// Seals and inserts `drafts` on `conn` (a transaction the caller commits), continuing each
-/// chain from its stored head and moving the head.
-pub(crate) async fn append<C: ConnectionTrait>(
-    conn: &C,
-    drafts: &[AuditDraft],
-) -> Result<(), RepoError> {
-    // One pass per chain, in a fixed order, so two transactions lock chains in the same order.
-    let mut by_chain: BTreeMap<(&str, &str), Vec<&AuditDraft>> = BTreeMap::new();
-    for draft in drafts {
-        by_chain
-            .entry((
-                draft.tenant.org_id.as_str(),
-                draft.tenant.environment.as_str(),
-            ))
-            .or_default()
-            .push(draft);
-    }
-    for ((org_id, environment), drafts) in by_chain {
-        let head = lock_head(conn, org_id, environment).await?;
-        let (sealed, head) = chain::seal_all(drafts, head);
-        let rows: Vec<events::ActiveModel> = sealed.iter().map(to_active).collect();
-        events::Entity::insert_many(rows)
-            .exec(conn)
-            .await
-            .map_err(map_db)?;
-        chains::Entity::update_many()
-            .col_expr(chains::Column::HeadSequence, Expr::value(head.sequence))
-            .col_expr(chains::Column::HeadHash, Expr::value(head.hash))
-            .filter(chains::Column::OrgId.eq(org_id))
-            .filter(chains::Column::Environment.eq(environment))
-            .exec(conn)
-            .await
-            .map_err(map_db)?;
-    }
-    Ok(())
-}
-
-/// Creates the chain's head row if needed and locks it, returning the head.
-async fn lock_head<C: ConnectionTrait>(
-    conn: &C,
-    org_id: &str,
-    environment: &str,
-) -> Result<ChainHead, RepoError> {
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "INSERT INTO audit_chains (org_id, environment, head_sequence, head_hash) \
-             VALUES ($1, $2, 0, $3) ON CONFLICT (org_id, environment) \
-             DO UPDATE SET head_sequence = audit_chains.head_sequence \
-             RETURNING org_id, environment, head_sequence, head_hash"
-        }
-        _ => {
-            "INSERT INTO audit_chains (org_id, environment, head_sequence, head_hash) \
-             VALUES (?, ?, 0, ?) ON CONFLICT (org_id, environment) \
-             DO UPDATE SET head_sequence = audit_chains.head_sequence \
-             RETURNING org_id, environment, head_sequence, head_hash"
-        }
-    };
-    let row = chains::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                org_id.into(),
-                environment.into(),
-                chain::GENESIS_HASH.into(),
-            ],
-        ))
-        .one(conn)
-        .await
-        .map_err(map_db)?
-        .ok_or_else(|| RepoError::Unavailable("the audit chain head was not returned".into()))?;
-    Ok(ChainHead {
-        sequence: row.head_sequence,
-        hash: row.head_hash,
-    })
-}
-
-fn to_active(e: &AuditEvent) -> events::ActiveModel {
-    events::ActiveModel {
-        id: Set(e.id.clone()),
-        org_id: Set(e.org_id.clone()),
-        environment: Set(e.environment.as_str().to_owned()),
-        sequence: Set(e.sequence),
-        action: Set(e.action.clone()),
-        created_at: Set(e.created_at),
-        resource_type: Set(e.resource_type.clone()),
-        resource_id: Set(e.resource_id.clone()),
-        actor: Set(e.actor.clone()),
-        changes: Set(serde_json::to_string(&e.changes).unwrap_or_else(|_| "[]".into())),
-        metadata: Set(serde_json::to_string(&e.metadata).unwrap_or_else(|_| "{}".into())),
-        ip_address: Set(e.ip_address.clone()),
-        request_method: Set(e.request_method.clone()),
-        request_path: Set(e.request_path.clone()),
-        request_id: Set(e.request_id.clone()),
-        prev_hash: Set(e.prev_hash.clone()),
-        hash: Set(e.hash.clone()),
-    }
-}
 
 fn from_model(m: events::Model) -> Result<AuditEvent, RepoError> {
     let tenant = tenant_of(m.org_id, &m.environment)?;
@@ -170,6 +65,26 @@ fn like_pattern(q: &str) -> String {
     out
 }
 
+impl Database {
+    /// Seals `tenant`'s queued events (every chain's when `None`), returning how many.
+    async fn seal_queued(&self, tenant: Option<&Tenant>) -> Result<u64, RepoError> {
+        // The common case, nothing queued, costs one indexed read and no lock.
+        if !seal::has_queued(&self.conn, tenant).await? {
+            return Ok(0);
+        }
+        let _one_pass = self.seal_gate.lock().await;
+        let chains = match tenant {
+            Some(tenant) => vec![tenant.clone()],
+            None => seal::queued_chains(&self.conn).await?,
+        };
+        let mut sealed = 0;
+        for tenant in &chains {
+            sealed += seal::seal_chain(&self.conn, tenant).await?;
+        }
+        Ok(sealed)
+    }
+}
+
 #[async_trait]
 impl AuditLog for Database {
     async fn append(&self, drafts: &[AuditDraft]) -> Result<(), RepoError> {
@@ -178,12 +93,17 @@ impl AuditLog for Database {
         settle(txn, outcome).await
     }
 
+    async fn seal_pending(&self) -> Result<u64, RepoError> {
+        self.seal_queued(None).await
+    }
+
     async fn list(
         &self,
         tenant: &Tenant,
         filter: &AuditFilter,
         page: PageRequest,
     ) -> Result<Page<AuditEvent>, RepoError> {
+        self.seal_queued(Some(tenant)).await?;
         let mut query = scoped(tenant);
         let exact = [
             (events::Column::Action, &filter.action),
@@ -236,6 +156,7 @@ impl AuditLog for Database {
     }
 
     async fn get(&self, tenant: &Tenant, id: &str) -> Result<AuditEvent, RepoError> {
+        self.seal_queued(Some(tenant)).await?;
         let row = scoped(tenant)
             .filter(events::Column::Id.eq(id))
             .one(&self.conn)
@@ -252,6 +173,7 @@ impl AuditLog for Database {
         to: Option<i64>,
         limit: u64,
     ) -> Result<Vec<AuditEvent>, RepoError> {
+        self.seal_queued(Some(tenant)).await?;
         let mut query = scoped(tenant).filter(events::Column::Sequence.gt(after));
         if let Some(to) = to {
             query = query.filter(events::Column::Sequence.lte(to));
@@ -269,6 +191,7 @@ impl AuditLog for Database {
     }
 
     async fn chain_head(&self, tenant: &Tenant) -> Result<ChainHead, RepoError> {
+        self.seal_queued(Some(tenant)).await?;
         let row = chains::Entity::find()
             .filter(chains::Column::OrgId.eq(tenant.org_id.clone()))
             .filter(chains::Column::Environment.eq(tenant.environment.as_str()))
@@ -282,6 +205,7 @@ impl AuditLog for Database {
     }
 
     async fn chains(&self) -> Result<Vec<Tenant>, RepoError> {
+        self.seal_queued(None).await?;
         chains::Entity::find()
             .order_by_asc(chains::Column::OrgId)
             .order_by_asc(chains::Column::Environment)
