@@ -7,7 +7,8 @@
 //! `simulate`, through the same use cases as the API), then R reviewers call `next` at once, C
 //! times in all, each claim through [`verifa_app::cases::CaseService::next`] (the use case
 //! behind `POST /cases/next`: the queue read, the claim fenced on the case's revision, its
-//! `case.assigned` event and its audit event in one transaction). Reported: claims/s and the
+//! `case.assigned` event and its audit event in one transaction), while the background audit
+//! sealer of `verifa serve` seals the claims' audit events into the chain. Reported: claims/s and the
 //! latency p50/p95/p99/max of one `next`, with the queue still holding N − C … N cases.
 //!
 //! ```sh
@@ -128,6 +129,20 @@ async fn run(args: &Args, bench: &BenchDb) -> anyhow::Result<String> {
         fill.as_secs_f64()
     );
 
+    // As in `verifa serve`: the background sealer moves the claims' queued audit events into
+    // the chain while the reviewers claim (the filling's events are sealed first).
+    let sealed = services
+        .audit
+        .seal_pending()
+        .await
+        .map_err(|e| anyhow!("seal: {e:?}"))?;
+    eprintln!("bench_cases: sealed the filling's {sealed} audit events");
+    let (stop_sealer, stop) = tokio::sync::watch::channel(false);
+    let sealer = tokio::spawn(verifa_server::background::seal_audit_events(
+        services.clone(),
+        Duration::from_millis(settings.audit.seal_interval_ms.max(1)),
+        stop,
+    ));
     let per = args.claims.div_ceil(args.reviewers);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -160,6 +175,17 @@ async fn run(args: &Args, bench: &BenchDb) -> anyhow::Result<String> {
     }
     let wall = started.elapsed();
     latencies.sort_unstable();
+    let _ = stop_sealer.send(true);
+    sealer.await.context("sealer task")?;
+    // Every claim's event reached the chain, and the chain holds.
+    let report_of_chain = services
+        .audit
+        .verify(&caller, None, None)
+        .await
+        .map_err(|e| anyhow!("verify: {e:?}"))?;
+    if !report_of_chain.valid {
+        bail!("the audit chain does not verify after the claims: {report_of_chain:?}");
+    }
     db.close().await;
     report(args, bench, fill, wall, &latencies)
 }
