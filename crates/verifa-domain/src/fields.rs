@@ -55,6 +55,11 @@ pub fn merged(
     object: &Map<String, Value>,
     patch: &Map<String, Value>,
 ) -> Result<Map<String, Value>, Vec<(String, String)>> {
+    // The patch as sent keeps the limits too: 60 keys of which 20 delete are 60 keys sent.
+    let problems = check(field, patch);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     let mut out = object.clone();
     merge(&mut out, patch);
     let problems = check(field, &out);
@@ -69,6 +74,22 @@ pub fn merged(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_patch_over_the_limits_is_refused_even_when_its_result_is_within_them() {
+        let stored = obj(json!({"a": 1}));
+        let mut patch = Map::new();
+        for i in 0..=MAX_KEYS {
+            patch.insert(format!("k{i}"), Value::Null);
+        }
+        let problems = merged("metadata", &stored, &patch).unwrap_err();
+        assert_eq!(problems[0].0, "metadata");
+        let empty_key = obj(json!({"": null}));
+        assert_eq!(
+            merged("metadata", &stored, &empty_key).unwrap_err()[0].0,
+            "metadata."
+        );
+    }
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()

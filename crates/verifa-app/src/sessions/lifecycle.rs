@@ -203,6 +203,14 @@ impl SessionService {
         {
             return Err(AppError::Validation(vec![external_ref_error()]));
         }
+        // The patch itself keeps the limits too (as the API document says), not only the
+        // merged result: 60 keys of which 20 delete are still 60 keys sent.
+        if let Some(patch) = &metadata {
+            let problems = session::check_metadata(patch);
+            if !problems.is_empty() {
+                return Err(crate::error::field_problems(problems));
+            }
+        }
         let now = self.clock.now();
         mutate!(self, &caller.tenant(), id, |current| async {
             if current.is_redacted() {
