@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use verifa_testkit::{TestDatabase, both_backends};
 
-const MRZ: &str =
+pub(crate) const MRZ: &str =
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
-const JPEG: &[u8] =
+pub(crate) const JPEG: &[u8] =
     b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00fake-jpeg-body";
 
 fn ok(r: &TestResponse) -> Value {
@@ -36,7 +36,7 @@ fn multipart(document_type: &str, file: &[u8], text: Option<&str>) -> (Vec<u8>, 
     (body, format!("multipart/form-data; boundary={boundary}"))
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     key: &str,
     session: &str,
@@ -1186,3 +1186,48 @@ both_backends!(
     session_expiry_timeout_resume,
     lapsed_links_expire_and_runs_resume
 );
+
+/// A metadata patch keeps the limits as sent, even when deleting keys would bring the result
+/// within them (found by the API fuzzer).
+async fn metadata_patch_limits(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let s = ok(&app
+        .post("/api/v1/sessions")
+        .key(&app.sandbox_key)
+        .json(json!({"metadata": {"plan": "pro"}}))
+        .send()
+        .await);
+    let id = s["id"].as_str().unwrap();
+    let deletions: serde_json::Map<String, Value> =
+        (0..51).map(|i| (format!("k{i}"), Value::Null)).collect();
+    for patch in [
+        json!({"metadata": deletions}),
+        json!({"metadata": {"": null}}),
+    ] {
+        let body = app
+            .patch(&format!("/api/v1/sessions/{id}"))
+            .key(&app.sandbox_key)
+            .json(patch)
+            .send()
+            .await
+            .assert_error(422, "validation_error");
+        assert!(
+            body["errors"][0]["field"]
+                .as_str()
+                .unwrap()
+                .starts_with("metadata"),
+            "{body}"
+        );
+    }
+    let kept = ok(&app
+        .get(&format!("/api/v1/sessions/{id}"))
+        .key(&app.sandbox_key)
+        .send()
+        .await);
+    assert_eq!(
+        kept["metadata"],
+        json!({"plan": "pro"}),
+        "a refused patch changes nothing"
+    );
+}
+both_backends!(session_metadata_patch_limits, metadata_patch_limits);
