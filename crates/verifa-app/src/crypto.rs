@@ -1,4 +1,4 @@
 //! Encryption at rest: the [`Cipher`] of `verifa-crypto`, shared with the database adapter, and
-//! the [`LookupKey`] that keys identity-search hashes.
+//! the [`LookupKey`] that keys identity-search hashes and the [`UrlSigner`] of download links.
 
-pub use verifa_crypto::{Cipher, CryptoError, LookupKey};
+pub use verifa_crypto::{Cipher, CryptoError, LookupKey, UrlSigner};

@@ -1,6 +1,6 @@
 //! Encryption at rest (AES-256-GCM) for documents, PII fields, run state, check outputs and
 //! webhook secrets; [`passwords`] hashes organization users' passwords (argon2id); [`lookup`]
-//! keys the hashes that identity searches match.
+//! keys the hashes that identity searches match; [`url_signing`] signs expiring download links.
 //!
 //! Each value gets a fresh random 96-bit nonce. Text values are stored as
 //! `v1.<base64 nonce>.<base64 ciphertext+tag>`; the version prefix leaves room for key rotation.
@@ -9,8 +9,10 @@
 
 pub mod lookup;
 pub mod passwords;
+pub mod url_signing;
 
 pub use lookup::LookupKey;
+pub use url_signing::UrlSigner;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

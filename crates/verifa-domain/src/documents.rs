@@ -1,5 +1,6 @@
 //! Session documents: the document types, the upload size limit, file-type sniffing by magic
-//! bytes, and which documents a session needs before it can be submitted.
+//! bytes, which documents a session needs before it can be submitted, and what a download
+//! link signs.
 //!
 //! The declared content type of an upload is never trusted: [`sniff`] looks only at the first
 //! bytes of the file and accepts JPEG, PNG, WebP and PDF.
@@ -7,6 +8,13 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+
+/// What the signature of a session document's download link covers (CONTRACT §11.5):
+/// `{session_id}.{doc_type}.{expires}`, `expires` in Unix seconds. The document type is signed
+/// as the link spells it, so a link to one side cannot be turned into a link to another.
+pub fn download_link_message(session_id: &str, document_type: &str, expires: i64) -> String {
+    format!("{session_id}.{document_type}.{expires}")
+}
 
 /// Largest accepted document upload, in bytes (10 MiB).
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;

@@ -151,6 +151,19 @@ impl SessionDocuments for MemoryStore {
         docs.sort_by_key(|d| d.created_at);
         Ok(docs)
     }
+
+    async fn document_by_link(
+        &self,
+        session_id: &str,
+        document_type: verifa_domain::documents::DocumentType,
+    ) -> Result<Option<DocumentRecord>, RepoError> {
+        Ok(self
+            .world()?
+            .documents
+            .iter()
+            .find(|d| d.session_id == session_id && d.document_type == document_type)
+            .cloned())
+    }
 }
 
 #[async_trait]

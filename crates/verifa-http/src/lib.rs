@@ -56,7 +56,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rate_limits::get_rate_limits))
 }
 
-/// Routes open to anyone (operations and documentation).
+/// Routes open to anyone (operations, documentation, signed links).
 fn public_routes() -> OpenApiRouter<AppState> {
     use routes::{docs, health};
     OpenApiRouter::new()
@@ -66,6 +66,8 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(docs::openapi_json))
         .routes(routes!(docs::docs_page))
         .routes(routes!(routes::sessions::links::capture_page))
+        // Authenticated by the link's signature, not an API key.
+        .routes(routes!(routes::sessions::downloads::download_document))
 }
 
 /// Builds the router and the OpenAPI document it serves (as JSON).

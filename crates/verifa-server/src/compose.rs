@@ -161,6 +161,9 @@ pub fn service_settings(
         sessions: SessionSettings {
             public_url: settings.server.public_url.clone(),
             capture_ttl: chrono::Duration::minutes(settings.sessions.capture_ttl_minutes),
+            url_signer: settings.url_signer().context(
+                "security.url_signing_key must be set (at least 32 bytes) in production",
+            )?,
         },
         webhooks: webhook_settings(settings),
         catalog,

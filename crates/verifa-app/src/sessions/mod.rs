@@ -6,10 +6,12 @@
 //! - [`lifecycle`]: create, list, read, update, submit, expire.
 //! - [`simulate`]: sandbox decisions, simulated as the session's workflow would reach them.
 //! - [`documents`]: uploads (sniffed, encrypted) and their metadata.
+//! - [`document_links`]: signed, expiring download links and downloads by link.
 //! - [`links`]: capture links: resume and one-time links.
 //! - [`runs`]: starting runs, gate decisions, resuming runs, reading a session's run.
 //! - [`results`]: the decision and the event log.
 
+mod document_links;
 mod documents;
 mod lifecycle;
 mod links;
@@ -17,6 +19,7 @@ mod results;
 mod runs;
 mod simulate;
 
+pub use document_links::{DocumentDownload, LinkQuery, SignedDocument};
 pub use documents::MAX_DOCUMENT_TEXT;
 pub(crate) use documents::document_text_context;
 pub(crate) use lifecycle::result_context;
@@ -49,6 +52,8 @@ pub struct SessionSettings {
     pub public_url: String,
     /// Capture token lifetime (default 20 minutes).
     pub capture_ttl: Duration,
+    /// Signs document download links.
+    pub url_signer: crate::crypto::UrlSigner,
 }
 
 /// A session with the capture link when one was just issued.

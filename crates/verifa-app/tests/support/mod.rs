@@ -220,6 +220,7 @@ fn settings() -> ServiceSettings {
         sessions: SessionSettings {
             public_url: "https://verifa.test".into(),
             capture_ttl: Duration::minutes(20),
+            url_signer: verifa_app::crypto::UrlSigner::new(&[9; 32]).unwrap(),
         },
         webhooks: WebhookSettings {
             allow_private_networks: true,

@@ -351,3 +351,17 @@ fn a_finished_session_can_be_sent_to_review_once() {
         assert!(!allowed(status, open()), "{status:?}");
     }
 }
+
+#[test]
+fn documents_are_served_only_while_the_data_is_kept() {
+    let mut s = session(SessionStatus::Completed);
+    assert!(s.serves_documents());
+    use crate::session::RetentionStatus;
+    for gone in [
+        RetentionStatus::SensitiveRedacted,
+        RetentionStatus::Redacted,
+    ] {
+        s.retention_status = gone;
+        assert!(!s.serves_documents(), "{gone:?}");
+    }
+}

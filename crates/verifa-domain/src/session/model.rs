@@ -74,6 +74,12 @@ pub struct CaptureToken {
 }
 
 impl Session {
+    /// Whether its documents may still be listed and downloaded: not once redacted, nor past
+    /// the sensitive-data window (CONTRACT §11.3, §11.5).
+    pub fn serves_documents(&self) -> bool {
+        self.retention_status == RetentionStatus::Active
+    }
+
     /// Whether the session's data was crypto-shredded.
     pub fn is_redacted(&self) -> bool {
         self.retention_status == RetentionStatus::Redacted

@@ -151,6 +151,7 @@ fn service_settings() -> ServiceSettings {
         sessions: SessionSettings {
             public_url: "https://verifa.test".into(),
             capture_ttl: Duration::minutes(20),
+            url_signer: verifa_app::crypto::UrlSigner::new(&[9; 32]).unwrap(),
         },
         webhooks: WebhookSettings::default(),
         catalog: Arc::new(PolicyCatalog::from_specs([spec()])),

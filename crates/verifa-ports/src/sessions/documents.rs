@@ -4,6 +4,7 @@
 use super::{DocumentRecord, SessionChange};
 use crate::RepoError;
 use async_trait::async_trait;
+use verifa_domain::documents::DocumentType;
 use verifa_domain::tenancy::Tenant;
 
 /// Stores document metadata.
@@ -27,4 +28,14 @@ pub trait SessionDocuments: Send + Sync {
         tenant: &Tenant,
         session_id: &str,
     ) -> Result<Vec<DocumentRecord>, RepoError>;
+
+    /// The document of `document_type` of a session, in whichever tenant holds it (`None`
+    /// when there is none). Only for a request proven by a signed download link, which names
+    /// the session but carries no API key (CONTRACT §11.5); everything else reads through
+    /// [`documents`](Self::documents).
+    async fn document_by_link(
+        &self,
+        session_id: &str,
+        document_type: DocumentType,
+    ) -> Result<Option<DocumentRecord>, RepoError>;
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 mod secrets;
 
-pub use secrets::{DEV_ENCRYPTION_KEY, DEV_LOOKUP_KEY, SecuritySettings};
+pub use secrets::{DEV_ENCRYPTION_KEY, DEV_LOOKUP_KEY, DEV_URL_SIGNING_KEY, SecuritySettings};
 
 const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
 const DEVELOPMENT_TOML: &str = include_str!("../../../../config/development.toml");

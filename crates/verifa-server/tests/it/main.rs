@@ -9,6 +9,7 @@ mod cases;
 mod checks_db;
 mod concurrency;
 mod conventions;
+mod documents;
 mod events;
 mod harness;
 mod idempotency;

@@ -67,4 +67,20 @@ impl SessionDocuments for Database {
             .map(document_from)
             .collect()
     }
+
+    async fn document_by_link(
+        &self,
+        session_id: &str,
+        document_type: verifa_domain::documents::DocumentType,
+    ) -> Result<Option<DocumentRecord>, RepoError> {
+        // Unique per session and type (`ux_documents_session_type`).
+        docs::Entity::find()
+            .filter(docs::Column::SessionId.eq(session_id))
+            .filter(docs::Column::DocumentType.eq(document_type.as_str()))
+            .one(&self.conn)
+            .await
+            .map_err(map_db)?
+            .map(document_from)
+            .transpose()
+    }
 }

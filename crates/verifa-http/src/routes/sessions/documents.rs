@@ -136,7 +136,7 @@ pub async fn upload_document(
     Ok((StatusCode::CREATED, Json(doc.into())))
 }
 
-/// Lists document metadata.
+/// Lists document metadata, each document with a signed, expiring download link.
 #[utoipa::path(get, path = "/api/v1/sessions/{session_id}/documents", tag = "sessions", params(("session_id" = String, Path)), security(("api_key" = [])), responses(
     (status = 200, body = DocumentList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_documents(
@@ -145,7 +145,11 @@ pub async fn list_documents(
     Path(id): Id,
 ) -> ApiResult<Json<DocumentList>> {
     let caller = auth.require(VERIFICATIONS)?;
-    let docs = state.services.sessions.documents(caller, &id).await?;
+    let docs = state
+        .services
+        .sessions
+        .signed_documents(caller, &id)
+        .await?;
     Ok(Json(DocumentList {
         data: docs.into_iter().map(Into::into).collect(),
     }))

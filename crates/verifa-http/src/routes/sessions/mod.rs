@@ -2,12 +2,14 @@
 //!
 //! - [`lifecycle`]: create, list, read, update, submit, expire, simulate.
 //! - [`documents`]: uploads and document metadata.
+//! - [`downloads`]: a document's bytes by its signed link (no API key).
 //! - [`links`]: capture links (resume, one-time links) and the capture page.
 //! - [`runs`]: reprocess, trigger, gate decisions, resume, the run and its attempts.
 //! - [`results`]: the decision and the event log.
 //! - [`objects`], [`run_objects`]: the response bodies; [`input`]: `POST /sessions` aliases.
 
 pub mod documents;
+pub mod downloads;
 pub mod input;
 pub mod lifecycle;
 pub mod links;

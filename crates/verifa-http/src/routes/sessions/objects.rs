@@ -159,11 +159,33 @@ impl From<DocumentRecord> for DocumentObject {
     }
 }
 
-/// Documents of a session.
+/// A listed document with its signed download link (CONTRACT §11.5).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ListedDocument {
+    /// The document.
+    #[serde(flatten)]
+    pub document: DocumentObject,
+    /// Signed link to the bytes; needs no API key until it expires.
+    pub url: String,
+    /// Seconds the link stays valid (`image_url_expiry_seconds`).
+    pub expires_in: u32,
+}
+
+impl From<verifa_app::sessions::SignedDocument> for ListedDocument {
+    fn from(d: verifa_app::sessions::SignedDocument) -> Self {
+        Self {
+            document: d.document.into(),
+            url: d.url,
+            expires_in: d.expires_in,
+        }
+    }
+}
+
+/// Documents of a session (`[]` once redacted or past the sensitive-data window).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DocumentList {
     /// Documents.
-    pub data: Vec<DocumentObject>,
+    pub data: Vec<ListedDocument>,
 }
 
 /// A session's result (reference §2.6 plus `check_results` and `workflow_run_id`).
