@@ -1,5 +1,5 @@
 //! Encryption at rest (AES-256-GCM) for documents, PII fields, run state, check outputs and
-//! webhook secrets; [`passwords`] hashes organization users' passwords (argon2id); [`lookup`]
+//! webhook secrets, under per-session data keys ([`data_keys`]) or the master key; [`passwords`] hashes organization users' passwords (argon2id); [`lookup`]
 //! keys the hashes that identity searches match; [`url_signing`] signs expiring download links.
 //!
 //! Each value gets a fresh random 96-bit nonce. Text values are stored as
@@ -7,6 +7,7 @@
 //! The associated data binds a ciphertext to its purpose (e.g. the document id), so a value
 //! copied into another row does not decrypt there.
 
+pub mod data_keys;
 pub mod lookup;
 pub mod passwords;
 pub mod url_signing;
@@ -35,6 +36,7 @@ pub enum CryptoError {
 #[derive(Clone)]
 pub struct Cipher {
     aead: Aes256Gcm,
+    key_id: String,
 }
 
 impl std::fmt::Debug for Cipher {
@@ -56,7 +58,10 @@ impl Cipher {
     /// A cipher from 32 raw key bytes.
     pub fn from_key(key: &[u8]) -> Result<Self, CryptoError> {
         let aead = Aes256Gcm::new_from_slice(key).map_err(|_| CryptoError::BadKey)?;
-        Ok(Self { aead })
+        Ok(Self {
+            aead,
+            key_id: data_keys::master_key_id(key),
+        })
     }
 
     /// Encrypts bytes; the output is nonce ‖ ciphertext ‖ tag.
