@@ -25,6 +25,7 @@ mod m20261202_000012_case_links;
 mod m20261203_000013_org_settings;
 mod m20261203_000014_result_lookups;
 mod m20261204_000015_audit_pending;
+mod m20261206_000016_redaction;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_org_settings::Migration),
             Box::new(m20261203_000014_result_lookups::Migration),
             Box::new(m20261204_000015_audit_pending::Migration),
+            Box::new(m20261206_000016_redaction::Migration),
         ]
     }
 }

@@ -62,7 +62,8 @@ impl std::fmt::Debug for Database {
 
 impl Database {
     /// Connects to `url`. For SQLite the database file (and its folder) is created when missing,
-    /// WAL journaling is enabled, and writers wait on a busy database instead of failing.
+    /// WAL journaling and secure deletion are enabled, and writers wait on a busy database
+    /// instead of failing.
     pub async fn connect(
         url: &str,
         pool: &PoolSettings,
@@ -91,6 +92,9 @@ impl Database {
                         .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                         .busy_timeout(Duration::from_secs(10))
                         .foreign_keys(true)
+                        // Deleted rows are overwritten with zeros, not left in free pages: a
+                        // redaction must leave no lookup hash behind in the file (§11.2).
+                        .pragma("secure_delete", "ON")
                 });
             }
             "postgres" | "postgresql" => {}

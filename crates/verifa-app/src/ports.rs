@@ -14,7 +14,7 @@ use verifa_ports::org_users::OrgUserRepository;
 use verifa_ports::organizations::OrganizationRepository;
 use verifa_ports::rate_limit::RateLimiter;
 use verifa_ports::runs::RunStore;
-use verifa_ports::sessions::{SessionDocuments, SessionEventLog, SessionStore};
+use verifa_ports::sessions::{SessionDocuments, SessionEventLog, SessionRedaction, SessionStore};
 use verifa_ports::settings::SettingsStore;
 use verifa_ports::storage::DocumentStorage;
 use verifa_ports::webhook_store::{DeliveryStore, EndpointStore, OutboxFanOut};
@@ -48,6 +48,8 @@ pub struct Ports {
     pub session_documents: Arc<dyn SessionDocuments>,
     /// Session event log.
     pub session_events: Arc<dyn SessionEventLog>,
+    /// Redaction (crypto-shredding) and the blob-deletion queue.
+    pub session_redaction: Arc<dyn SessionRedaction>,
     /// Workflow runs.
     pub runs: Arc<dyn RunStore>,
     /// Workflows, versions and rollout maps.

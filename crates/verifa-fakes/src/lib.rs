@@ -24,6 +24,7 @@ mod idempotency;
 mod identities;
 mod org_users;
 mod organizations;
+mod redaction;
 mod runs;
 mod sandbox;
 mod sessions;

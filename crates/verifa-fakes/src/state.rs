@@ -75,6 +75,9 @@ pub(crate) struct World {
     pub cases: BTreeMap<String, Case>,
     pub case_notes: Vec<NoteRecord>,
     pub settings: HashMap<Tenant, verifa_ports::settings::StoredSettings>,
+    /// Blobs condemned by redactions, until storage confirms their deletion.
+    pub blob_deletions: Vec<(verifa_ports::sessions::BlobDeletion, DateTime<Utc>)>,
+    pub next_blob_deletion: i64,
 }
 
 impl World {

@@ -221,4 +221,14 @@ impl Authenticated {
             Err(ApiError::insufficient_scope(scope))
         }
     }
+
+    /// Fails with 403 `insufficient_scope`, naming them all, unless the key holds one of
+    /// `scopes`.
+    pub fn require_any(&self, scopes: &[&str]) -> Result<&Caller, ApiError> {
+        if scopes.iter().any(|s| self.0.key.scopes.allows(s)) {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::insufficient_scope(&scopes.join("' or '")))
+        }
+    }
 }

@@ -135,6 +135,26 @@ pub async fn expire_stale_sessions(services: Arc<Services>, mut stop: watch::Rec
     }
 }
 
+/// Deletes the document blobs redactions condemned that the store has not yet confirmed
+/// (every 60 s; each failure backs off on its own schedule).
+pub async fn delete_condemned_blobs(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    loop {
+        match services
+            .sessions
+            .delete_condemned_blobs(chrono::Utc::now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "deleted the blobs of redacted sessions"),
+            Err(e) => tracing::warn!(error = %e, "redacted-blob deletion pass failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
 /// Removes expired idempotency keys every `every`.
 pub async fn sweep_idempotency_keys(
     services: Arc<Services>,

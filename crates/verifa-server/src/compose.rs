@@ -93,6 +93,7 @@ pub fn ports(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyho
         sessions: store.clone(),
         session_documents: store.clone(),
         session_events: store.clone(),
+        session_redaction: store.clone(),
         runs: store.clone(),
         workflows: store.clone(),
         workflow_drafts: store.clone(),

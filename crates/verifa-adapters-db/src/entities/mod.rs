@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit_chains;
 pub mod audit_events;
 pub mod audit_pending;
+pub mod blob_deletions;
 pub mod case_notes;
 pub mod cases;
 pub mod duplicate_fingerprints;

@@ -21,6 +21,9 @@ pub struct Model {
     pub country: Option<String>,
     pub checks: Option<String>,
     pub fields_encrypted: Option<String>,
+    /// The session's data key, wrapped under the master key; null once redacted.
+    pub data_key: Option<String>,
+    pub redacted_at: Option<ChronoDateTimeUtc>,
     pub redirect_url: Option<String>,
     pub capture_token_hash: Option<String>,
     pub token_expires_at: Option<ChronoDateTimeUtc>,

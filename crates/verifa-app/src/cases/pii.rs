@@ -12,7 +12,6 @@ use super::actions::refused;
 use crate::actor::Caller;
 use crate::error::{AppError, FieldError};
 use crate::retry::{retrying, written};
-use crate::sessions::result_context;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use verifa_domain::case::CaseError;
@@ -116,20 +115,7 @@ impl CaseService {
                     .ok_or_else(|| {
                         AppError::InvalidState("the case's session has no result to correct".into())
                     })?;
-                let context = result_context(&session.id);
-                let mut data = match &result.extracted_data_sealed {
-                    None => Map::new(),
-                    Some(sealed) => {
-                        let text = self
-                            .cipher
-                            .open_text(sealed, &context)
-                            .map_err(|e| AppError::Internal(e.to_string()))?;
-                        match serde_json::from_str(&text) {
-                            Ok(Value::Object(m)) => m,
-                            _ => Map::new(),
-                        }
-                    }
-                };
+                let mut data = crate::sessions::open_extracted(&self.cipher, &session, &result)?;
                 let mut changed = Vec::new();
                 for (key, value) in patch {
                     let before = data.get(key).cloned();
@@ -162,10 +148,8 @@ impl CaseService {
                     &data,
                     &crate::sessions::open_fields(&self.cipher, &session),
                 ));
-                result.extracted_data_sealed = (!data.is_empty()).then(|| {
-                    self.cipher
-                        .seal_text(&Value::Object(data).to_string(), &context)
-                });
+                result.extracted_data_sealed =
+                    crate::sessions::seal_extracted(&self.cipher, &session, &data)?;
                 result.updated_at = now;
                 let mut next = session.clone();
                 next.updated_at = now;

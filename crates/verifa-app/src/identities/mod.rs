@@ -19,7 +19,6 @@ use crate::actor::Caller;
 use crate::crypto::{Cipher, LookupKey};
 use crate::error::AppError;
 use crate::ids::{looks_like, new_id, prefix};
-use crate::sessions::result_context;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use verifa_domain::audit::AuditEvent;
@@ -171,17 +170,11 @@ impl IdentityService {
         let Some(record) = self.sessions.result(&identity.tenant, session_id).await? else {
             return Ok(Map::new());
         };
-        let Some(sealed) = record.extracted_data_sealed else {
+        if record.extracted_data_sealed.is_none() {
             return Ok(Map::new());
-        };
-        let text = self
-            .cipher
-            .open_text(&sealed, &result_context(session_id))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(match serde_json::from_str(&text) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        })
+        }
+        let session = self.sessions.get(&identity.tenant, session_id).await?;
+        crate::sessions::open_extracted(&self.cipher, &session, &record)
     }
 
     /// Lists identities.

@@ -30,6 +30,8 @@ impl CheckInputs {
         cipher: &Cipher,
     ) -> Result<Self, RepoError> {
         let session = sessions.get(&run.tenant, &run.session_id).await?;
+        let data_cipher = crate::sessions::session_cipher(cipher, &session)
+            .map_err(|e| RepoError::Corrupt(e.to_string()))?;
         let documents = documents
             .documents(&run.tenant, &run.session_id)
             .await?
@@ -38,7 +40,7 @@ impl CheckInputs {
                 text: d
                     .text_sealed
                     .as_deref()
-                    .and_then(|t| cipher.open_text(t, &document_text_context(&d.id)).ok()),
+                    .and_then(|t| data_cipher.open_text(t, &document_text_context(&d.id)).ok()),
                 id: d.id,
                 document_type: d.document_type.as_str().to_owned(),
                 mime_type: d.mime_type,

@@ -8,9 +8,8 @@ use crate::actor::By;
 use crate::crypto::Cipher;
 use crate::ids::new_id;
 use crate::ports::Ports;
-use crate::sessions::{change, result_context};
+use crate::sessions::change;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
 use verifa_domain::identity::CompletionOutcome;
@@ -302,7 +301,7 @@ impl RunWorker {
         };
         let mut change = change(t);
         if let Some(verdict) = verdict {
-            let mut result = self.result_record(run, &current, verdict, now);
+            let mut result = self.result_record(run, &current, verdict, now)?;
             if let Some(update) = &case {
                 result.case_id = Some(update.case.id.clone());
                 result.decided_by = update.case.decided_by.clone();
@@ -368,19 +367,21 @@ impl RunWorker {
         session: &session::Session,
         verdict: Verdict,
         now: DateTime<Utc>,
-    ) -> ResultRecord {
+    ) -> Result<ResultRecord, RepoError> {
         let extracted = &run.state.context.extracted_data;
         let fields = crate::sessions::open_fields(&self.cipher, session);
-        ResultRecord {
+        Ok(ResultRecord {
             session_id: run.session_id.clone(),
             tenant: run.tenant.clone(),
             verdict,
-            extracted_data_sealed: (!extracted.is_empty()).then(|| {
-                self.cipher.seal_text(
-                    &Value::Object(extracted.clone()).to_string(),
-                    &result_context(&run.session_id),
-                )
-            }),
+            // A data key that does not open is a corrupt session row: the step fails as on
+            // any corrupt row and the run's lease lets it be retried.
+            extracted_data_sealed: crate::sessions::seal_extracted(
+                &self.cipher,
+                session,
+                extracted,
+            )
+            .map_err(|e| RepoError::Corrupt(e.to_string()))?,
             lookups: Some(crate::identities::result_lookups(
                 &self.settings.lookup_key,
                 extracted,
@@ -392,6 +393,6 @@ impl RunWorker {
             decided_by: None,
             created_at: now,
             updated_at: now,
-        }
+        })
     }
 }

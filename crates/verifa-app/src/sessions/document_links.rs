@@ -144,8 +144,7 @@ impl SessionService {
             Err(StorageError::NotFound) => return Err(not_found()),
             Err(e) => return Err(AppError::Unavailable(format!("document storage: {e}"))),
         };
-        let bytes = self
-            .cipher
+        let bytes = super::session_cipher(&self.cipher, &session)?
             .open(&sealed, document.id.as_bytes())
             .map_err(|e| AppError::Internal(format!("document {}: {e}", document.id)))?;
         Ok(DocumentDownload {

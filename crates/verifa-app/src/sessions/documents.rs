@@ -16,11 +16,6 @@ use verifa_ports::sessions::DocumentRecord;
 /// Longest text (an MRZ) accepted with a document.
 pub const MAX_DOCUMENT_TEXT: usize = 4096;
 
-/// The associated data binding a document's sealed text to the document.
-pub(crate) fn document_text_context(document_id: &str) -> String {
-    format!("document-text:{document_id}")
-}
-
 impl SessionService {
     /// Uploads a document (magic-byte sniffed, encrypted at rest); replaces the same type.
     pub async fn upload_document(
@@ -68,7 +63,7 @@ impl SessionService {
             return Err(AppError::Validation(errors));
         }
         let now = self.clock.now();
-        session::check(current.status, &Action::UploadDocument).map_err(illegal)?;
+        session::check(&current, &Action::UploadDocument).map_err(illegal)?;
         let doc_id = new_id("doc");
         let key = format!(
             "{}/{}/{}/{}",
@@ -79,7 +74,8 @@ impl SessionService {
         );
         let sha256 = hex::encode(Sha256::digest(&bytes));
         let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-        let sealed = self.cipher.seal(&bytes, doc_id.as_bytes());
+        let cipher = super::session_cipher(&self.cipher, &current)?;
+        let sealed = cipher.seal(&bytes, doc_id.as_bytes());
         self.storage
             .put(&key, sealed)
             .await
@@ -95,7 +91,7 @@ impl SessionService {
             sha256,
             text_sealed: text
                 .filter(|t| !t.trim().is_empty())
-                .map(|t| self.cipher.seal_text(&t, &document_text_context(&doc_id))),
+                .map(|t| cipher.seal_text(&t, &super::document_text_context(&doc_id))),
             created_at: now,
         };
         // The bytes are stored first; the metadata and the session change follow, fenced on the

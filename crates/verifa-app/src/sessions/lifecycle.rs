@@ -1,7 +1,8 @@
 //! A session's life outside its run: create, list, read, update, submit, expire.
 
 use super::mutate;
-use super::{SessionService, SessionView, change_by, fields_context, illegal};
+use super::sealing::fields_context;
+use super::{SessionService, SessionView, change_by, illegal};
 use crate::actor::By;
 use crate::api_keys::Caller;
 use crate::error::{AppError, FieldError};
@@ -127,10 +128,12 @@ impl SessionService {
         let now = self.clock.now();
         let id = new_id(prefix::SESSION);
         let (token, capture_token) = self.new_capture_token(now, self.settings.capture_ttl);
-        let fields_sealed = input.fields.filter(|f| !f.is_empty()).map(|f| {
-            self.cipher
-                .seal_text(&Value::Object(f).to_string(), &fields_context(&id))
-        });
+        // The session's own data key seals everything personal it will hold (CONTRACT §11.2).
+        let (data_cipher, data_key) = self.cipher.new_data_key(&id);
+        let fields_sealed = input
+            .fields
+            .filter(|f| !f.is_empty())
+            .map(|f| data_cipher.seal_text(&Value::Object(f).to_string(), &fields_context(&id)));
         let session = Session {
             id,
             tenant,
@@ -144,6 +147,7 @@ impl SessionService {
             country,
             checks: input.checks,
             fields_sealed,
+            data_key: Some(data_key),
             redirect_url: input.redirect_url,
             capture_token_hash: Some(capture_token.hash),
             token_expires_at: Some(capture_token.expires_at),
@@ -154,6 +158,7 @@ impl SessionService {
             tags: Vec::new(),
             expired_at: None,
             completed_at: None,
+            redacted_at: None,
             created_at: now,
             updated_at: now,
             revision: 0,
@@ -237,7 +242,7 @@ impl SessionService {
     pub async fn submit(&self, caller: &Caller, id: &str) -> Result<Session, AppError> {
         mutate!(self, &caller.tenant(), id, |current| async {
             // Refused before the documents are read.
-            session::check(current.status, &Action::SubmitToSandbox).map_err(illegal)?;
+            session::check(&current, &Action::SubmitToSandbox).map_err(illegal)?;
             self.missing_documents(&current).await?;
             let now = self.clock.now();
             if current.tenant.environment.is_sandbox() {
@@ -325,11 +330,6 @@ impl SessionService {
         }
         Ok(expired)
     }
-}
-
-/// The associated data binding a sealed result to its session.
-pub(crate) fn result_context(session_id: &str) -> String {
-    format!("result:{session_id}")
 }
 
 /// The fields a new session was created with (names only), for its `session.created` event.

@@ -46,7 +46,7 @@ impl SessionService {
         let current = self.get(caller, id).await?;
         let now = self.clock.now();
         session::check(
-            current.status,
+            &current,
             &Action::GenerateLink {
                 token: CaptureToken {
                     hash: String::new(),

@@ -10,22 +10,28 @@
 //! - [`links`]: capture links: resume and one-time links.
 //! - [`runs`]: starting runs, gate decisions, resuming runs, reading a session's run.
 //! - [`results`]: the decision and the event log.
+//! - [`sealing`]: which key seals a session's data (its own data key, CONTRACT §11.2).
+//! - [`redaction`]: crypto-shredding sessions and deleting their blobs.
 
 mod document_links;
 mod documents;
 mod lifecycle;
 mod links;
+mod redaction;
 mod results;
 mod runs;
+mod sealing;
 mod simulate;
 
 pub use document_links::{DocumentDownload, LinkQuery, SignedDocument};
 pub use documents::MAX_DOCUMENT_TEXT;
-pub(crate) use documents::document_text_context;
-pub(crate) use lifecycle::result_context;
 pub use lifecycle::{MAX_CHECK_NAME_LEN, MAX_CHECKS, MAX_REDIRECT_URL_LEN, NewSession};
 pub use links::MAX_LINK_MINUTES;
+pub use redaction::{MAX_BULK_REDACT, Redaction, RedactionStatus};
 pub use results::ResultView;
+pub(crate) use sealing::{
+    document_text_context, open_extracted, open_fields, seal_extracted, session_cipher,
+};
 
 use crate::actor::By;
 use crate::crypto::{Cipher, LookupKey};
@@ -41,7 +47,9 @@ use verifa_domain::session::{Action, IllegalTransition, Session, Transition};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::clock::Clock;
 use verifa_ports::runs::RunStore;
-use verifa_ports::sessions::{SessionChange, SessionDocuments, SessionEventLog, SessionStore};
+use verifa_ports::sessions::{
+    SessionChange, SessionDocuments, SessionEventLog, SessionRedaction, SessionStore,
+};
 use verifa_ports::storage::DocumentStorage;
 use verifa_ports::workflows::WorkflowStore;
 
@@ -72,6 +80,7 @@ pub struct SessionService {
     sessions: Arc<dyn SessionStore>,
     documents: Arc<dyn SessionDocuments>,
     events: Arc<dyn SessionEventLog>,
+    redaction: Arc<dyn SessionRedaction>,
     runs: Arc<dyn RunStore>,
     workflows: Arc<dyn WorkflowStore>,
     storage: Arc<dyn DocumentStorage>,
@@ -99,6 +108,7 @@ impl SessionService {
             sessions: ports.sessions.clone(),
             documents: ports.session_documents.clone(),
             events: ports.session_events.clone(),
+            redaction: ports.session_redaction.clone(),
             runs: ports.runs.clone(),
             workflows: ports.workflows.clone(),
             storage: ports.documents.clone(),
@@ -199,22 +209,4 @@ fn illegal(e: IllegalTransition) -> AppError {
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// The associated data binding sealed pre-fill fields to their session.
-fn fields_context(session_id: &str) -> String {
-    format!("session-fields:{session_id}")
-}
-
-/// Decrypts a session's pre-fill fields (empty when none or undecryptable).
-pub(crate) fn open_fields(cipher: &Cipher, session: &Session) -> Map<String, Value> {
-    session
-        .fields_sealed
-        .as_deref()
-        .and_then(|sealed| cipher.open_text(sealed, &fields_context(&session.id)).ok())
-        .and_then(|text| match serde_json::from_str(&text) {
-            Ok(Value::Object(m)) => Some(m),
-            _ => None,
-        })
-        .unwrap_or_default()
 }

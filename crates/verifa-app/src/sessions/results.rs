@@ -2,7 +2,6 @@
 //! event log.
 
 use super::SessionService;
-use super::lifecycle::result_context;
 use crate::api_keys::Caller;
 use crate::error::AppError;
 use serde_json::{Map, Value};
@@ -30,19 +29,7 @@ impl SessionService {
             .result(&session.tenant, id)
             .await?
             .ok_or(AppError::NotFound("result"))?;
-        let extracted_data = match &record.extracted_data_sealed {
-            None => Map::new(),
-            Some(sealed) => {
-                let text = self
-                    .cipher
-                    .open_text(sealed, &result_context(id))
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                match serde_json::from_str(&text) {
-                    Ok(Value::Object(m)) => m,
-                    _ => Map::new(),
-                }
-            }
-        };
+        let extracted_data = super::open_extracted(&self.cipher, &session, &record)?;
         Ok(ResultView {
             record,
             extracted_data,

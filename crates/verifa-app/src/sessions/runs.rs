@@ -94,7 +94,7 @@ impl SessionService {
     ) -> Result<Session, AppError> {
         let current = self.get(caller, id).await?;
         session::check(
-            current.status,
+            &current,
             &Action::Rerun {
                 workflow_id: String::new(),
             },
@@ -155,7 +155,7 @@ impl SessionService {
             return Err(AppError::invalid("metadata", "must be an object"));
         }
         let current = self.get(caller, id).await?;
-        session::check(current.status, &Action::ExternalDecision).map_err(illegal)?;
+        session::check(&current, &Action::ExternalDecision).map_err(illegal)?;
         let run = self
             .runs
             .run_for_session(&current.tenant, id)

@@ -5,14 +5,13 @@
 //! that run, as a real decision does. Without any workflow the reference's standard checks
 //! (`document_ocr`, `face_match`, `age_verification`) are simulated and no run is recorded.
 
-use super::lifecycle::result_context;
 use super::{SessionService, change_by, illegal, mutate};
 use crate::actor::By;
 use crate::api_keys::Caller;
 use crate::error::AppError;
 use crate::ids::{new_id, prefix};
 use crate::runs::sandbox_extracted_data;
-use serde_json::{Value, json};
+use serde_json::json;
 use verifa_domain::case::CaseSource;
 use verifa_domain::run::{PinnedVersion, WorkflowRun, verdict_of};
 use verifa_domain::session::{self, Action, ProcessingMode, Session, SimulateAction};
@@ -61,7 +60,7 @@ impl SessionService {
         let simulation = Action::Simulate {
             outcome: Outcome::Approved,
         };
-        session::check(current.status, &simulation).map_err(illegal)?;
+        session::check(&current, &simulation).map_err(illegal)?;
         let Some(outcome) = session::simulated_outcome(action) else {
             return self.expire(caller, id).await.map(|s| (s, action));
         };
@@ -98,10 +97,7 @@ impl SessionService {
                 session_id: current.id.clone(),
                 tenant: current.tenant.clone(),
                 verdict,
-                extracted_data_sealed: Some(self.cipher.seal_text(
-                    &Value::Object(extracted).to_string(),
-                    &result_context(&current.id),
-                )),
+                extracted_data_sealed: super::seal_extracted(&self.cipher, &current, &extracted)?,
                 lookups: Some(lookups),
                 workflow_run_id: run.as_ref().map(|r| r.id.clone()),
                 simulated: true,

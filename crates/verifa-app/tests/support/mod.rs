@@ -84,6 +84,7 @@ impl World {
             sessions: store.clone(),
             session_documents: store.clone(),
             session_events: store.clone(),
+            session_redaction: store.clone(),
             runs: store.clone(),
             workflows: store.clone(),
             workflow_drafts: store.clone(),

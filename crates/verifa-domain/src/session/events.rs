@@ -15,6 +15,15 @@ pub enum ExpireReason {
     CaptureTokenExpired,
 }
 
+/// Why a session's data was redacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedactReason {
+    /// A caller asked (`DELETE /sessions/{id}/data`, bulk, identity redaction).
+    Requested,
+    /// The organization's data retention ran out and it redacts automatically.
+    RetentionExpired,
+}
+
 /// Who reached a verdict, as the decision event reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VerdictSource {
@@ -57,6 +66,13 @@ pub enum SessionEvent {
         /// The gate.
         paused_at_node: Option<String>,
     },
+    /// `session.redacted`, or `session.retention-expired` when retention redacted it.
+    Redacted {
+        /// Why.
+        reason: RedactReason,
+        /// Documents deleted.
+        documents_removed: u64,
+    },
     /// `session.approved`, `session.declined` or `session.requires-review`.
     Decided {
         /// The outcome.
@@ -75,6 +91,14 @@ impl SessionEvent {
             SessionEvent::Expired { .. } => "session.expired",
             SessionEvent::LinkGenerated => "session.link_generated",
             SessionEvent::AwaitingExternal { .. } => "session.awaiting_external",
+            SessionEvent::Redacted {
+                reason: RedactReason::Requested,
+                ..
+            } => "session.redacted",
+            SessionEvent::Redacted {
+                reason: RedactReason::RetentionExpired,
+                ..
+            } => "session.retention-expired",
             SessionEvent::Decided { outcome, .. } => decision_event_type(*outcome),
         }
     }
@@ -97,6 +121,13 @@ impl SessionEvent {
                 if *reason == ExpireReason::CaptureTokenExpired {
                     data.insert("reason".into(), json!("capture_token_expired"));
                 }
+            }
+            SessionEvent::Redacted {
+                documents_removed, ..
+            } => {
+                data.insert("retention_status".into(), json!("redacted"));
+                data.insert("documents_removed".into(), json!(documents_removed));
+                data.insert("redacted_at".into(), json!(session.redacted_at));
             }
             SessionEvent::AwaitingExternal {
                 run_id,

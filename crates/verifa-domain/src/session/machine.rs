@@ -3,10 +3,10 @@
 //! announces, or an [`IllegalTransition`] naming the current status (HTTP 409 `invalid_state`).
 //! Use cases never set a session's status themselves.
 
-use super::events::{ExpireReason, SessionEvent, VerdictSource};
+use super::events::{ExpireReason, RedactReason, SessionEvent, VerdictSource};
 use super::metadata::merge_metadata;
 use super::model::{CaptureToken, Session};
-use super::status::{SessionStatus, SimulateAction};
+use super::status::{RetentionStatus, SessionStatus, SimulateAction};
 use crate::workflow::Outcome;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -94,6 +94,16 @@ pub enum Action {
     },
     /// The run stopped on an engine error.
     RunFailed,
+    /// Crypto-shred the session's data (CONTRACT §11.2): its data key, pre-fill fields and
+    /// consent IP go, `retention_status` becomes `redacted`. A session still capturing
+    /// (`pending`, `capturing`, `sandbox_pending`) is expired first; one whose run or review is
+    /// under way is refused.
+    Redact {
+        /// Why.
+        reason: RedactReason,
+        /// How many documents the redaction deletes (the event reports it).
+        documents_removed: u64,
+    },
 }
 
 impl Action {
@@ -131,6 +141,10 @@ impl Action {
                 }
                 ("session.updated", changed)
             }
+            Action::Redact { .. } => (
+                "session.redacted",
+                vec!["retention_status", "personal_data", "documents"],
+            ),
             Action::RunPaused { .. } | Action::RunCompleted { .. } | Action::RunFailed => {
                 return None;
             }
@@ -156,6 +170,7 @@ impl Action {
             Action::RunPaused { .. } => "pause the run of",
             Action::RunCompleted { .. } => "complete the run of",
             Action::RunFailed => "fail the run of",
+            Action::Redact { .. } => "redact",
         }
     }
 
@@ -197,6 +212,13 @@ impl Action {
                 current == S::UnderReview,
                 " (only a session under review can have a check overridden)",
             ),
+            Action::Redact { .. } => (
+                !matches!(
+                    current,
+                    S::Processing | S::AwaitingExternal | S::UnderReview
+                ),
+                " (wait until its run and review have finished)",
+            ),
             // A gate's timeout moves a run on while its session still awaits the decision.
             Action::RunPaused { .. } | Action::RunCompleted { .. } | Action::RunFailed => (
                 matches!(current, S::Processing | S::AwaitingExternal),
@@ -227,18 +249,26 @@ pub struct Transition {
     pub events: Vec<SessionEvent>,
 }
 
-/// Whether `action` is allowed from `current`, without applying it (to refuse early, before
-/// reading what the action needs).
+/// Whether `action` is allowed on `current` (its status, and never once redacted), without
+/// applying it (to refuse early, before reading what the action needs).
 ///
 /// # Errors
 /// [`IllegalTransition`] when it is not.
-pub fn check(current: SessionStatus, action: &Action) -> Result<(), IllegalTransition> {
-    let (allowed, hint) = action.allowed_from(current);
+pub fn check(current: &Session, action: &Action) -> Result<(), IllegalTransition> {
+    if current.is_redacted() {
+        // A redacted session keeps its status but no data: nothing may change it again.
+        return Err(IllegalTransition {
+            current: current.status,
+            verb: action.verb(),
+            hint: " (its data was redacted)",
+        });
+    }
+    let (allowed, hint) = action.allowed_from(current.status);
     if allowed {
         Ok(())
     } else {
         Err(IllegalTransition {
-            current,
+            current: current.status,
             verb: action.verb(),
             hint,
         })
@@ -254,7 +284,7 @@ pub fn transition(
     action: Action,
     now: DateTime<Utc>,
 ) -> Result<Transition, IllegalTransition> {
-    check(current.status, &action)?;
+    check(current, &action)?;
     let mut next = current.clone();
     next.updated_at = now;
     let mut events = Vec::new();
@@ -337,6 +367,28 @@ pub fn transition(
             events.push(SessionEvent::Decided { outcome, source });
         }
         Action::RunFailed => next.status = SessionStatus::Failed,
+        Action::Redact {
+            reason,
+            documents_removed,
+        } => {
+            if current.status.is_active() {
+                next.status = SessionStatus::Expired;
+                next.expired_at = Some(now);
+                events.push(SessionEvent::Expired {
+                    reason: ExpireReason::Requested,
+                });
+            }
+            next.capture_token_hash = None;
+            next.fields_sealed = None;
+            next.consent_ip = None;
+            next.data_key = None;
+            next.retention_status = RetentionStatus::Redacted;
+            next.redacted_at = Some(now);
+            events.push(SessionEvent::Redacted {
+                reason,
+                documents_removed,
+            });
+        }
     }
     Ok(Transition {
         before: current.status,

@@ -23,6 +23,7 @@ fn session(status: SessionStatus) -> Session {
         country: None,
         checks: None,
         fields_sealed: None,
+        data_key: None,
         redirect_url: None,
         capture_token_hash: Some("old".into()),
         token_expires_at: Some(at(20)),
@@ -33,6 +34,7 @@ fn session(status: SessionStatus) -> Session {
         tags: vec![],
         expired_at: None,
         completed_at: None,
+        redacted_at: None,
         created_at: at(0),
         updated_at: at(0),
         revision: 0,
@@ -363,5 +365,91 @@ fn documents_are_served_only_while_the_data_is_kept() {
     ] {
         s.retention_status = gone;
         assert!(!s.serves_documents(), "{gone:?}");
+    }
+}
+
+fn redact() -> Action {
+    Action::Redact {
+        reason: RedactReason::Requested,
+        documents_removed: 3,
+    }
+}
+
+#[test]
+fn redaction_drops_the_personal_data_and_the_key() {
+    let mut done = session(S::Completed);
+    done.fields_sealed = Some("sealed-fields".into());
+    done.consent_ip = Some("sealed-ip".into());
+    done.data_key = Some("key:wrapped".into());
+    let t = transition(&done, redact(), at(5)).unwrap_or_else(|e| panic!("{e}"));
+    let s = &t.session;
+    assert_eq!(s.status, S::Completed, "the outcome stays");
+    assert_eq!(
+        (
+            &s.fields_sealed,
+            &s.consent_ip,
+            &s.data_key,
+            &s.capture_token_hash
+        ),
+        (&None, &None, &None, &None)
+    );
+    assert!(s.is_redacted());
+    assert_eq!(s.redacted_at, Some(at(5)));
+    assert_eq!(
+        t.events,
+        vec![SessionEvent::Redacted {
+            reason: RedactReason::Requested,
+            documents_removed: 3
+        }]
+    );
+    let payload = t.events[0].payload(s);
+    assert_eq!(payload["retention_status"], "redacted");
+    assert_eq!(payload["documents_removed"], 3);
+}
+
+#[test]
+fn a_capturing_session_is_expired_before_it_is_redacted() {
+    for status in [S::Pending, S::Capturing, S::SandboxPending] {
+        let t = transition(&session(status), redact(), at(5)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.session.status, S::Expired, "{status:?}");
+        assert!(matches!(t.events[0], SessionEvent::Expired { .. }));
+        assert!(matches!(t.events[1], SessionEvent::Redacted { .. }));
+    }
+}
+
+#[test]
+fn work_under_way_is_not_redacted() {
+    for status in [S::Processing, S::AwaitingExternal, S::UnderReview] {
+        let e = transition(&session(status), redact(), at(5))
+            .err()
+            .unwrap_or_else(|| panic!("{status:?} was redacted"));
+        assert_eq!(e.current, status);
+        assert!(e.to_string().contains("wait until"), "{e}");
+    }
+}
+
+#[test]
+fn a_redacted_session_refuses_every_change() {
+    let mut gone = session(S::Completed);
+    gone.retention_status = super::super::RetentionStatus::Redacted;
+    let actions = [
+        redact(),
+        Action::Update {
+            external_ref: Some(Some("user_2".into())),
+            metadata: None,
+        },
+        Action::Resume { token: token() },
+        Action::GenerateLink { token: token() },
+        Action::Rerun {
+            workflow_id: "wfl_1".into(),
+        },
+        Action::Expire {
+            reason: ExpireReason::Requested,
+        },
+    ];
+    for action in actions {
+        if let Ok(t) = transition(&gone, action.clone(), at(5)) {
+            panic!("{action:?} changed a redacted session: {:?}", t.session);
+        }
     }
 }

@@ -15,7 +15,7 @@ pub mod model;
 pub mod status;
 pub mod verdict;
 
-pub use events::{ExpireReason, SessionEvent, VerdictSource, decision_event_type};
+pub use events::{ExpireReason, RedactReason, SessionEvent, VerdictSource, decision_event_type};
 pub use machine::{
     Action, IllegalTransition, Transition, check, simulated_outcome, status_for_outcome, transition,
 };

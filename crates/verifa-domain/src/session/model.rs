@@ -1,7 +1,7 @@
 //! The session entity: what a verification session is, independent of how it is stored.
 //!
 //! Sensitive values (pre-fill fields) are held sealed: the application encrypts them before they
-//! reach this type, so the domain never sees them in clear.
+//! reach this type, so the domain never sees them in clear; so is the session's data key.
 
 use super::status::{RetentionStatus, SessionStatus};
 use crate::case::CaseStatus;
@@ -34,8 +34,11 @@ pub struct Session {
     pub country: Option<String>,
     /// Per-session check overrides.
     pub checks: Option<Vec<String>>,
-    /// Pre-fill fields, sealed by the application's cipher.
+    /// Pre-fill fields, sealed under the session's data key.
     pub fields_sealed: Option<String>,
+    /// The session's data key, wrapped under the master key (CONTRACT §11.2): `None` for a
+    /// session written before data keys (its data is under the master key) and once redacted.
+    pub data_key: Option<String>,
     /// Where the capture flow returns.
     pub redirect_url: Option<String>,
     /// Hex SHA-256 of the capture token in force (the token itself is shown once).
@@ -56,6 +59,8 @@ pub struct Session {
     pub expired_at: Option<DateTime<Utc>>,
     /// When it completed.
     pub completed_at: Option<DateTime<Utc>>,
+    /// When its data was redacted.
+    pub redacted_at: Option<DateTime<Utc>>,
     /// Creation.
     pub created_at: DateTime<Utc>,
     /// Last change.

@@ -156,6 +156,16 @@ pub fn bulk_case_ids() -> Array {
         .build()
 }
 
+/// 1–100 distinct session ids (bulk redaction).
+pub fn bulk_session_ids() -> Array {
+    ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String))
+        .min_items(Some(1))
+        .max_items(Some(verifa_app::sessions::MAX_BULK_REDACT))
+        .unique_items(true)
+        .build()
+}
+
 /// A catalogued event name, or `null`.
 pub fn event_type_or_null() -> Object {
     one_of_or_null(

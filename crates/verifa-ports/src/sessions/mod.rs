@@ -5,13 +5,16 @@
 //! - [`store`]: [`SessionStore`], the session rows and their changes.
 //! - [`documents`]: [`SessionDocuments`], document metadata written with a change.
 //! - [`log`]: [`SessionEventLog`], reading the event log.
+//! - [`redaction`]: [`SessionRedaction`], crypto-shredding a session and deleting its blobs.
 
 pub mod documents;
 pub mod log;
+pub mod redaction;
 pub mod store;
 
 pub use documents::SessionDocuments;
 pub use log::SessionEventLog;
+pub use redaction::{BlobDeletion, SessionRedaction};
 pub use store::SessionStore;
 
 use chrono::{DateTime, Utc};

@@ -67,6 +67,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         app.services.clone(),
         stop_rx.clone(),
     ));
+    let blob_deleter = tokio::spawn(background::delete_condemned_blobs(
+        app.services.clone(),
+        stop_rx.clone(),
+    ));
     let case_sweeper = tokio::spawn(background::sweep_cases(
         app.services.clone(),
         stop_rx.clone(),
@@ -103,6 +107,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let _ = sweeper.await;
     let _ = expirer.await;
     let _ = case_sweeper.await;
+    let _ = blob_deleter.await;
     // Last: it seals what the finished requests and jobs queued.
     let _ = audit_sealer.await;
     for worker in run_workers {

@@ -262,11 +262,11 @@ impl TestApp {
         self.req(Method::DELETE, path)
     }
 
-    /// Everything the database holds, as raw bytes: the SQLite file and its WAL, or every row of
-    /// every Postgres table rendered as JSON text (what a dump or a stolen disk would show).
+    /// Everything the database holds, as raw bytes: the SQLite file and its WAL (free pages and
+    /// old page images included), or a `pg_dump` of the Postgres database (what a backup or a
+    /// stolen dump would show). Fails, never skips, when `pg_dump` cannot run.
     #[allow(dead_code)]
     pub async fn raw_contents(&self) -> Vec<u8> {
-        use sea_orm::ConnectionTrait;
         if self._db.backend() == "sqlite" {
             let path = self
                 ._db
@@ -284,30 +284,18 @@ impl TestApp {
             }
             return bytes;
         }
-        let conn = self.db.connection();
-        let tables = conn
-            .query_all_raw(sea_orm::Statement::from_string(
-                sea_orm::DbBackend::Postgres,
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
-            ))
+        let out = tokio::process::Command::new("pg_dump")
+            .args(["--no-owner", "--data-only", "--dbname", &self._db.url])
+            .output()
             .await
-            .unwrap();
-        let mut bytes = Vec::new();
-        for t in tables {
-            let name: String = t.try_get("", "tablename").unwrap();
-            let rows = conn
-                .query_all_raw(sea_orm::Statement::from_string(
-                    sea_orm::DbBackend::Postgres,
-                    format!("SELECT row_to_json(t)::text AS j FROM \"{name}\" t"),
-                ))
-                .await
-                .unwrap();
-            for r in rows {
-                let j: String = r.try_get("", "j").unwrap();
-                bytes.extend(j.into_bytes());
-            }
-        }
-        bytes
+            .expect("pg_dump runs (Debian package postgresql-client)");
+        assert!(
+            out.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty(), "pg_dump wrote nothing");
+        out.stdout
     }
 
     /// Creates a key with the given scopes using the sandbox admin key; returns (id, secret).

@@ -18,6 +18,7 @@ mod identity_search;
 mod operations;
 mod org_users;
 mod pii_at_rest;
+mod redaction;
 mod sessions;
 mod settings;
 mod webhooks;

@@ -39,7 +39,7 @@ use verifa_ports::identities::{IdentityStore, IdentityTypeStore};
 use verifa_ports::org_users::OrgUserRepository;
 use verifa_ports::organizations::OrganizationRepository;
 use verifa_ports::runs::RunStore;
-use verifa_ports::sessions::{SessionDocuments, SessionEventLog, SessionStore};
+use verifa_ports::sessions::{SessionDocuments, SessionEventLog, SessionRedaction, SessionStore};
 use verifa_ports::settings::SettingsStore;
 use verifa_ports::webhook_store::{DeliveryStore, EndpointStore, OutboxFanOut};
 use verifa_ports::workflows::{DraftStore, WorkflowStore};
@@ -55,6 +55,8 @@ pub struct Stores {
     pub documents: Arc<dyn SessionDocuments>,
     /// The session event log.
     pub events: Arc<dyn SessionEventLog>,
+    /// Redaction and the blob-deletion queue.
+    pub redaction: Arc<dyn SessionRedaction>,
     /// Workflow runs.
     pub runs: Arc<dyn RunStore>,
     /// Workflows and versions.
@@ -93,6 +95,7 @@ impl Stores {
             + SessionStore
             + SessionDocuments
             + SessionEventLog
+            + SessionRedaction
             + RunStore
             + WorkflowStore
             + DraftStore
@@ -114,6 +117,7 @@ impl Stores {
             sessions: store.clone(),
             documents: store.clone(),
             events: store.clone(),
+            redaction: store.clone(),
             runs: store.clone(),
             workflows: store.clone(),
             drafts: store.clone(),
@@ -151,6 +155,9 @@ macro_rules! contract_suite {
             sessions::session_list_is_newest_first_with_id_tie_break,
             sessions::put_document_replaces_the_same_type_and_returns_the_previous,
             sessions::stale_capture_sessions_filters_and_orders,
+            sessions::redaction_destroys_the_stored_personal_data,
+            sessions::redaction_is_fenced_like_any_change,
+            sessions::blob_deletions_wait_until_confirmed,
             runs::claim_run_is_exclusive_under_concurrency,
             runs::claim_run_takes_the_earliest_due_first,
             runs::claim_run_respects_due_time_and_unexpired_leases,

@@ -37,6 +37,8 @@ pub(crate) fn session_active(s: &Session) -> Result<sessions::ActiveModel, RepoE
             .map(|c| to_text("sessions.checks", c))
             .transpose()?),
         fields_encrypted: Set(s.fields_sealed.clone()),
+        data_key: Set(s.data_key.clone()),
+        redacted_at: Set(s.redacted_at),
         redirect_url: Set(s.redirect_url.clone()),
         capture_token_hash: Set(s.capture_token_hash.clone()),
         token_expires_at: Set(s.token_expires_at),
@@ -89,6 +91,8 @@ pub(crate) fn session_from(m: sessions::Model) -> Result<Session, RepoError> {
         case_id: m.case_id,
         country: m.country,
         fields_sealed: m.fields_encrypted,
+        data_key: m.data_key,
+        redacted_at: m.redacted_at,
         redirect_url: m.redirect_url,
         capture_token_hash: m.capture_token_hash,
         token_expires_at: m.token_expires_at,

@@ -12,7 +12,9 @@
 //!
 //! - [`state`]: the run state and everything that goes in or comes out of a step.
 //! - [`walk`]: [`step`] and the walk through the graph.
+//! - [`redaction`]: dropping a finished run's personal data (CONTRACT §11.2).
 
+mod redaction;
 mod state;
 mod walk;
 

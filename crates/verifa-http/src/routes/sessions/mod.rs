@@ -6,6 +6,7 @@
 //! - [`links`]: capture links (resume, one-time links) and the capture page.
 //! - [`runs`]: reprocess, trigger, gate decisions, resume, the run and its attempts.
 //! - [`results`]: the decision and the event log.
+//! - [`redaction`]: redacting one session or a batch (CONTRACT §11.4).
 //! - [`objects`], [`run_objects`]: the response bodies; [`input`]: `POST /sessions` aliases.
 
 pub mod documents;
@@ -14,6 +15,7 @@ pub mod input;
 pub mod lifecycle;
 pub mod links;
 pub mod objects;
+pub mod redaction;
 pub mod results;
 pub mod run_objects;
 pub mod runs;
@@ -56,4 +58,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::list_attempts))
         .routes(routes!(results::list_events))
         .routes(routes!(runs::trigger_workflow))
+        .routes(routes!(redaction::redact_session))
+        .routes(routes!(redaction::bulk_redact_sessions))
 }

@@ -47,6 +47,8 @@ pub struct SessionObject {
     /// `active` | `sensitive_redacted` | `redacted`.
     #[schema(schema_with = crate::openapi::schemas::retention_status)]
     pub retention_status: RetentionStatus,
+    /// When its personal data was redacted (null while kept).
+    pub redacted_at: Option<DateTime<Utc>>,
     /// Runs started.
     pub processing_attempts: i32,
     /// Consent IP.
@@ -89,6 +91,7 @@ impl SessionObject {
             workflow_id: s.workflow_id,
             document_type: s.document_type,
             retention_status: s.retention_status,
+            redacted_at: s.redacted_at,
             processing_attempts: s.processing_attempts,
             consent_ip: s.consent_ip,
             capture_url,

@@ -2,13 +2,16 @@
 //! [`SessionDocuments`](verifa_ports::sessions::SessionDocuments) and
 //! [`SessionEventLog`](verifa_ports::sessions::SessionEventLog): the compare-and-set on status,
 //! all-or-nothing changes, run replacement, event order, list order, document replacement, the
-//! stale-capture query and tenant isolation.
+//! stale-capture query and tenant isolation; [`SessionRedaction`](verifa_ports::sessions::SessionRedaction):
+//! what a redaction destroys and the blob-deletion queue.
 
 mod changes;
 mod reads;
+mod redaction;
 
 pub use changes::*;
 pub use reads::*;
+pub use redaction::*;
 
 use super::Stores;
 use super::fixtures::*;

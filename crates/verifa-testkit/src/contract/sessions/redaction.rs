@@ -1,0 +1,257 @@
+//! [`SessionRedaction`](verifa_ports::sessions::SessionRedaction): one transaction destroys what
+//! the store holds of a session's personal data; condemned blobs stay queued until confirmed.
+
+use super::{Stores, approved_result};
+use crate::contract::fixtures::*;
+use serde_json::{Value, json};
+use verifa_domain::documents::DocumentType;
+use verifa_domain::session::{RedactReason, RetentionStatus, Session, SessionEvent, SessionStatus};
+use verifa_domain::workflow::{Outcome, RunStatus};
+use verifa_ports::RepoError;
+use verifa_ports::sessions::SessionChange;
+
+/// The change a redaction writes: no key, no fields, `redacted`.
+fn redacting(before: &Session, documents_removed: u64) -> SessionChange {
+    let mut planned = change(
+        before,
+        before.status,
+        at(40),
+        vec![SessionEvent::Redacted {
+            reason: RedactReason::Requested,
+            documents_removed,
+        }],
+    );
+    let s = &mut planned.session;
+    s.data_key = None;
+    s.fields_sealed = None;
+    s.consent_ip = None;
+    s.retention_status = RetentionStatus::Redacted;
+    s.redacted_at = Some(at(40));
+    planned
+}
+
+/// A completed session with two documents, a result with extracted data and lookup hashes, and
+/// a run whose state and attempts hold check outputs.
+async fn completed_with_data(stores: &Stores, session_id: &str) -> Session {
+    let (live, _) = organization(stores, &format!("org_{session_id}")).await;
+    let (processing, _) = session_with_run(stores, &live, session_id, t0()).await;
+    let claimed = stores
+        .runs
+        .claim_run("w", t0(), at(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut done = claimed.clone();
+    done.revision += 1;
+    done.state.status = RunStatus::Completed;
+    done.state.final_status = Some(Outcome::Approved);
+    done.state
+        .context
+        .extracted_data
+        .insert("full_name".into(), json!("Anna Eriksson"));
+    done.work = None;
+    done.due = None;
+    done.lease.until = None;
+    let mut attempt = attempt(&format!("nex_{session_id}"), 1, at(1));
+    attempt.attempt.output = json!({"document_number": "L898902C3"});
+    attempt.attempt.error = Some("Anna Eriksson".into());
+    done.state.attempts.push(attempt.attempt.clone());
+    let mut result = approved_result(session_id, &live);
+    result.extracted_data_sealed = Some("sealed-extracted-data".into());
+    result.lookups = Some(vec!["ab".repeat(32), "cd".repeat(32)]);
+    let mut decide = change(
+        &processing,
+        SessionStatus::Completed,
+        at(30),
+        vec![SessionEvent::Decided {
+            outcome: Outcome::Approved,
+            source: verifa_domain::session::VerdictSource::Simulation,
+        }],
+    )
+    .with_result(result);
+    decide.session.data_key = Some("key:wrapped".into());
+    decide.session.fields_sealed = Some("sealed-fields".into());
+    stores
+        .runs
+        .commit_run(&done, claimed.revision, &[attempt], Some(&decide))
+        .await
+        .unwrap();
+    let mut current = decide.session;
+    for (n, kind) in [DocumentType::IdFront, DocumentType::Selfie]
+        .into_iter()
+        .enumerate()
+    {
+        let doc = document(&current, &format!("doc_{session_id}_{n}"), kind, at(31));
+        let touch = change(&current, SessionStatus::Completed, at(31), vec![]);
+        stores.documents.put_document(&doc, &touch).await.unwrap();
+        current = touch.session;
+    }
+    current
+}
+
+/// Documents, extracted data and run outputs go; the run keeps its path and outcome; the
+/// session is stored as redacted, with its event.
+pub async fn redaction_destroys_the_stored_personal_data(stores: Stores) {
+    let session = completed_with_data(&stores, "ses_redact").await;
+    let tenant = session.tenant.clone();
+    let planned = redacting(&session, 2);
+    let queued = stores.redaction.redact(&planned).await.unwrap();
+    let mut keys: Vec<&str> = queued.iter().map(|q| q.storage_key.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            format!("{}/ses_redact/doc_ses_redact_0", tenant.org_id),
+            format!("{}/ses_redact/doc_ses_redact_1", tenant.org_id)
+        ]
+    );
+    assert!(queued.iter().all(|q| q.tenant == tenant && q.attempts == 0));
+
+    let stored = stores.sessions.get(&tenant, "ses_redact").await.unwrap();
+    assert_eq!(stored, planned.session);
+    assert_eq!(stored.data_key, None);
+    assert!(
+        stores
+            .documents
+            .documents(&tenant, "ses_redact")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let result = stores
+        .sessions
+        .result(&tenant, "ses_redact")
+        .await
+        .unwrap()
+        .expect("the decision stays");
+    assert_eq!(result.extracted_data_sealed, None);
+    assert_eq!(result.verdict.outcome, Outcome::Approved);
+    let run = stores
+        .runs
+        .run_for_session(&tenant, "ses_redact")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.final_status(), Some(Outcome::Approved));
+    assert!(run.state.context.extracted_data.is_empty());
+    assert!(
+        run.state
+            .attempts
+            .iter()
+            .all(|a| a.output == Value::Null && a.error.is_none())
+    );
+    assert_eq!((run.work, run.due), (None, None));
+    let executions = stores
+        .runs
+        .executions(&tenant, "ses_redact", None)
+        .await
+        .unwrap();
+    assert_eq!(executions.len(), 1, "the attempt row stays");
+    assert_eq!(executions[0].attempt.output, Value::Null);
+    assert_eq!(executions[0].attempt.error, None);
+    let last = events_of(&stores, &tenant, "ses_redact")
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(last.event_type, "session.redacted");
+    assert_eq!(last.data["documents_removed"], 2);
+}
+
+/// A redaction read at a stale revision writes nothing: the documents stay.
+pub async fn redaction_is_fenced_like_any_change(stores: Stores) {
+    let session = completed_with_data(&stores, "ses_redact_race").await;
+    let tenant = session.tenant.clone();
+    let mut stale = session.clone();
+    stale.revision -= 1;
+    let refused = stores.redaction.redact(&redacting(&stale, 2)).await;
+    assert!(
+        matches!(refused, Err(RepoError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        stores
+            .documents
+            .documents(&tenant, "ses_redact_race")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        stores
+            .sessions
+            .result(&tenant, "ses_redact_race")
+            .await
+            .unwrap()
+            .unwrap()
+            .extracted_data_sealed
+            .is_some()
+    );
+    assert!(
+        stores
+            .redaction
+            .due_blob_deletions(at(1000), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing queued"
+    );
+}
+
+/// Queued deletions are due at once; a refused one waits for its retry time and counts the
+/// attempt; a confirmed one leaves the queue.
+pub async fn blob_deletions_wait_until_confirmed(stores: Stores) {
+    let session = completed_with_data(&stores, "ses_redact_blobs").await;
+    let queued = stores
+        .redaction
+        .redact(&redacting(&session, 2))
+        .await
+        .unwrap();
+    let due = stores
+        .redaction
+        .due_blob_deletions(at(40), 10)
+        .await
+        .unwrap();
+    assert_eq!(due, queued);
+    assert_eq!(
+        stores
+            .redaction
+            .due_blob_deletions(at(39), 10)
+            .await
+            .unwrap(),
+        [],
+        "not due before the redaction"
+    );
+    let (first, second) = (&queued[0], &queued[1]);
+    stores.redaction.blob_deleted(first.id).await.unwrap();
+    stores
+        .redaction
+        .blob_deletion_failed(second.id, "store unavailable", at(100))
+        .await
+        .unwrap();
+    assert_eq!(
+        stores
+            .redaction
+            .due_blob_deletions(at(99), 10)
+            .await
+            .unwrap(),
+        []
+    );
+    let retried = stores
+        .redaction
+        .due_blob_deletions(at(100), 10)
+        .await
+        .unwrap();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].id, second.id);
+    assert_eq!(retried[0].attempts, 1);
+    stores.redaction.blob_deleted(second.id).await.unwrap();
+    assert_eq!(
+        stores
+            .redaction
+            .due_blob_deletions(at(1000), 10)
+            .await
+            .unwrap(),
+        []
+    );
+}
