@@ -26,6 +26,7 @@ mod m20261203_000013_org_settings;
 mod m20261203_000014_result_lookups;
 mod m20261204_000015_audit_pending;
 mod m20261206_000016_redaction;
+mod m20261208_000017_retention;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_result_lookups::Migration),
             Box::new(m20261204_000015_audit_pending::Migration),
             Box::new(m20261206_000016_redaction::Migration),
+            Box::new(m20261208_000017_retention::Migration),
         ]
     }
 }

@@ -26,7 +26,7 @@ fn ref_taken(w: &World, i: &Identity) -> bool {
 }
 
 /// The stored identity `i` replaces, if the fence holds.
-fn check_fence(w: &World, i: &Identity) -> Result<(), RepoError> {
+pub(crate) fn check_fence(w: &World, i: &Identity) -> Result<(), RepoError> {
     match w.identities.get(&i.id) {
         Some(s) if s.tenant == i.tenant && s.revision == i.revision => {
             if ref_taken(w, i) {
@@ -42,13 +42,13 @@ fn check_fence(w: &World, i: &Identity) -> Result<(), RepoError> {
     }
 }
 
-fn store(w: &mut World, i: &Identity) {
+pub(crate) fn store(w: &mut World, i: &Identity) {
     let mut stored = i.clone();
     stored.revision = i.revision.saturating_add(1);
     w.identities.insert(i.id.clone(), stored);
 }
 
-fn append_events(w: &mut World, i: &Identity, events: &[NewIdentityEvent]) {
+pub(crate) fn append_events(w: &mut World, i: &Identity, events: &[NewIdentityEvent]) {
     for e in events {
         w.push_event(
             &i.tenant,

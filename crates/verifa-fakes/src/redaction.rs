@@ -4,11 +4,14 @@
 //! a check executor's store, which the database keeps in a table of its own.)
 
 use crate::change::{apply_change, check_change};
-use crate::state::MemoryStore;
+use crate::state::{MemoryStore, World};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use verifa_domain::audit::AuditDraft;
+use verifa_domain::identity::Identity;
 use verifa_ports::RepoError;
+use verifa_ports::identities::NewIdentityEvent;
 use verifa_ports::sessions::{BlobDeletion, SessionChange, SessionRedaction};
 
 #[async_trait]
@@ -16,37 +19,30 @@ impl SessionRedaction for MemoryStore {
     async fn redact(&self, change: &SessionChange) -> Result<Vec<BlobDeletion>, RepoError> {
         let mut w = self.world()?;
         check_change(&w, change)?;
-        apply_change(&mut w, change);
-        let s = &change.session;
-        let (condemned, kept) = std::mem::take(&mut w.documents)
-            .into_iter()
-            .partition::<Vec<_>, _>(|d| d.session_id == s.id);
-        w.documents = kept;
-        let mut queued = Vec::with_capacity(condemned.len());
-        for doc in condemned {
-            w.next_blob_deletion += 1;
-            let entry = BlobDeletion {
-                id: w.next_blob_deletion,
-                storage_key: doc.storage_key,
-                tenant: s.tenant.clone(),
-                attempts: 0,
-            };
-            w.blob_deletions.push((entry.clone(), s.updated_at));
-            queued.push(entry);
+        Ok(redact_in(&mut w, change))
+    }
+
+    async fn redact_identity(
+        &self,
+        sessions: &[SessionChange],
+        identity: &Identity,
+        events: &[NewIdentityEvent],
+        audit: &[AuditDraft],
+    ) -> Result<Vec<BlobDeletion>, RepoError> {
+        let mut w = self.world()?;
+        // Every fence first: all or nothing.
+        for change in sessions {
+            check_change(&w, change)?;
         }
-        if let Some(result) = w.results.get_mut(&s.id) {
-            result.extracted_data_sealed = None;
+        crate::audit::check(&w, audit)?;
+        crate::identities::check_fence(&w, identity)?;
+        let mut queued = Vec::new();
+        for change in sessions {
+            queued.extend(redact_in(&mut w, change));
         }
-        w.result_lookups.remove(&s.id);
-        for run in w.runs.values_mut().filter(|r| r.session_id == s.id) {
-            run.state.redact_personal_data();
-            run.work = None;
-            run.due = None;
-        }
-        for exec in w.executions.iter_mut().filter(|e| e.session_id == s.id) {
-            exec.attempt.output = Value::Null;
-            exec.attempt.error = None;
-        }
+        crate::identities::store(&mut w, identity);
+        crate::identities::append_events(&mut w, identity, events);
+        crate::audit::append(&mut w, audit);
         Ok(queued)
     }
 
@@ -82,4 +78,40 @@ impl SessionRedaction for MemoryStore {
         }
         Ok(())
     }
+}
+
+/// One session's redaction, its change already checked.
+fn redact_in(w: &mut World, change: &SessionChange) -> Vec<BlobDeletion> {
+    apply_change(w, change);
+    let s = &change.session;
+    let (condemned, kept) = std::mem::take(&mut w.documents)
+        .into_iter()
+        .partition::<Vec<_>, _>(|d| d.session_id == s.id);
+    w.documents = kept;
+    let mut queued = Vec::with_capacity(condemned.len());
+    for doc in condemned {
+        w.next_blob_deletion += 1;
+        let entry = BlobDeletion {
+            id: w.next_blob_deletion,
+            storage_key: doc.storage_key,
+            tenant: s.tenant.clone(),
+            attempts: 0,
+        };
+        w.blob_deletions.push((entry.clone(), s.updated_at));
+        queued.push(entry);
+    }
+    if let Some(result) = w.results.get_mut(&s.id) {
+        result.extracted_data_sealed = None;
+    }
+    w.result_lookups.remove(&s.id);
+    for run in w.runs.values_mut().filter(|r| r.session_id == s.id) {
+        run.state.redact_personal_data();
+        run.work = None;
+        run.due = None;
+    }
+    for exec in w.executions.iter_mut().filter(|e| e.session_id == s.id) {
+        exec.attempt.output = Value::Null;
+        exec.attempt.error = None;
+    }
+    queued
 }

@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
-use verifa_domain::session::{Session, SessionStatus};
+use verifa_domain::session::{RetentionStatus, Session, SessionStatus};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
 use verifa_ports::sessions::{
-    DocumentRecord, EventRecord, NewEvent, ResultRecord, SessionChange, SessionDocuments,
-    SessionEventLog, SessionFilter, SessionStore,
+    DocumentRecord, EventRecord, NewEvent, ResultRecord, RetentionPass, SessionChange,
+    SessionDocuments, SessionEventLog, SessionFilter, SessionStore,
 };
 
 #[async_trait]
@@ -112,6 +112,39 @@ impl SessionStore for MemoryStore {
         stale.sort_by_key(|s| s.token_expires_at);
         stale.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(stale)
+    }
+
+    async fn retention_due(
+        &self,
+        tenant: &Tenant,
+        pass: RetentionPass,
+        finished_before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Session>, RepoError> {
+        let w = self.world()?;
+        let finished_at = |s: &Session| match s.status {
+            SessionStatus::Completed => s.completed_at,
+            SessionStatus::Expired => s.expired_at,
+            SessionStatus::Failed => s.completed_at.or(Some(s.updated_at)),
+            _ => None,
+        };
+        let mut due: Vec<Session> = w
+            .sessions
+            .values()
+            .filter(|s| &s.tenant == tenant)
+            .filter(|s| match pass {
+                RetentionPass::Sensitive => s.retention_status == RetentionStatus::Active,
+                RetentionPass::Full => {
+                    s.retention_status != RetentionStatus::Redacted
+                        && s.retention_expired_at.is_none()
+                }
+            })
+            .filter(|s| finished_at(s).is_some_and(|t| t < finished_before))
+            .cloned()
+            .collect();
+        due.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
+        due.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(due)
     }
 }
 

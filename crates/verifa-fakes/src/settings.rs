@@ -48,4 +48,17 @@ impl SettingsStore for MemoryStore {
         crate::audit::append(&mut w, audit);
         Ok(())
     }
+
+    async fn with_retention(&self) -> Result<Vec<(Tenant, OrgSettings)>, RepoError> {
+        Ok(self
+            .world()?
+            .settings
+            .iter()
+            .filter(|(_, s)| {
+                s.settings.data_retention_days.is_some()
+                    || s.settings.sensitive_data_retention_days.is_some()
+            })
+            .map(|(t, s)| (t.clone(), s.settings.clone()))
+            .collect())
+    }
 }

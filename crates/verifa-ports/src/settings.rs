@@ -35,4 +35,8 @@ pub trait SettingsStore: Send + Sync {
         at: DateTime<Utc>,
         audit: &[AuditDraft],
     ) -> Result<(), RepoError>;
+
+    /// Every tenant whose settings set a retention period (`data_retention_days` or
+    /// `sensitive_data_retention_days`), with those settings (the retention sweeper's work).
+    async fn with_retention(&self) -> Result<Vec<(Tenant, OrgSettings)>, RepoError>;
 }

@@ -155,6 +155,26 @@ pub async fn delete_condemned_blobs(services: Arc<Services>, mut stop: watch::Re
     }
 }
 
+/// Runs the retention sweeper (CONTRACT §11.3) at start and then every 10 minutes.
+pub async fn sweep_retention(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    loop {
+        match services.sessions.sweep_retention(chrono::Utc::now()).await {
+            Ok(s) if s == verifa_app::sessions::RetentionSweep::default() => {}
+            Ok(s) => tracing::info!(
+                sensitive_expired = s.sensitive_expired,
+                retention_expired = s.retention_expired,
+                redacted = s.redacted,
+                "retention sweep"
+            ),
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(600)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
 /// Removes expired idempotency keys every `every`.
 pub async fn sweep_idempotency_keys(
     services: Arc<Services>,

@@ -24,6 +24,7 @@ pub struct Model {
     /// The session's data key, wrapped under the master key; null once redacted.
     pub data_key: Option<String>,
     pub redacted_at: Option<ChronoDateTimeUtc>,
+    pub retention_expired_at: Option<ChronoDateTimeUtc>,
     pub redirect_url: Option<String>,
     pub capture_token_hash: Option<String>,
     pub token_expires_at: Option<ChronoDateTimeUtc>,

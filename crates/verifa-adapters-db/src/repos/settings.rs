@@ -4,6 +4,7 @@
 use crate::Database;
 use crate::entities::org_settings as rows;
 use crate::error::{corrupt, is_unique_violation, map_db};
+use crate::repos::common::tenant_of;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
@@ -89,5 +90,20 @@ impl SettingsStore for Database {
         }
         crate::repos::audit::append(&txn, audit).await?;
         txn.commit().await.map_err(map_db)
+    }
+
+    async fn with_retention(&self) -> Result<Vec<(Tenant, OrgSettings)>, RepoError> {
+        // One row per tenant that ever changed its settings: few enough to filter here.
+        let mut found = Vec::new();
+        for m in rows::Entity::find().all(&self.conn).await.map_err(map_db)? {
+            let settings: OrgSettings = serde_json::from_str(&m.settings)
+                .map_err(|e| corrupt("org_settings.settings", e))?;
+            if settings.data_retention_days.is_some()
+                || settings.sensitive_data_retention_days.is_some()
+            {
+                found.push((tenant_of(m.org_id, &m.environment)?, settings));
+            }
+        }
+        Ok(found)
     }
 }

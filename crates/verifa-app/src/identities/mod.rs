@@ -25,6 +25,7 @@ use verifa_domain::audit::AuditEvent;
 use verifa_domain::cursor::{Cursor, CursorPage, CursorRequest};
 use verifa_domain::identity::{Identity, IdentityEvent, IdentityStatus, MAX_EXTERNAL_REF_LEN};
 use verifa_domain::pagination::{Page, PageRequest};
+use verifa_domain::tenancy::Tenant;
 use verifa_ports::audit::{AuditFilter, AuditLog};
 use verifa_ports::clock::Clock;
 use verifa_ports::identities::{
@@ -110,30 +111,9 @@ impl IdentityService {
         }
     }
 
-    /// The identity `key` names: an `idn_…` id (tried first), else an `external_ref`; a merged
-    /// identity's `external_ref` resolves to the identity it was merged into.
+    /// The identity `key` names: see [`resolve_identity`].
     pub async fn resolve(&self, caller: &Caller, key: &str) -> Result<Identity, AppError> {
-        let tenant = caller.tenant();
-        if looks_like(key, prefix::IDENTITY) {
-            match self.store.get(&tenant, key).await {
-                Ok(i) => return Ok(i),
-                Err(verifa_ports::RepoError::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let found = self
-            .store
-            .find_by_ref(&tenant, key)
-            .await?
-            .ok_or(AppError::NotFound("identity"))?;
-        match (&found.status, &found.merged_into_id) {
-            (IdentityStatus::Merged, Some(into)) => self
-                .store
-                .get(&tenant, into)
-                .await
-                .map_err(AppError::from_repo("identity")),
-            _ => Ok(found),
-        }
+        resolve_identity(self.store.as_ref(), &caller.tenant(), key).await
     }
 
     /// One identity with its extracted data and history.
@@ -174,6 +154,10 @@ impl IdentityService {
             return Ok(Map::new());
         }
         let session = self.sessions.get(&identity.tenant, session_id).await?;
+        if !session.serves_documents() {
+            // Past the sensitive-data window, or redacted: the API shows none of it.
+            return Ok(Map::new());
+        }
         crate::sessions::open_extracted(&self.cipher, &session, &record)
     }
 
@@ -364,4 +348,34 @@ fn filter_of(query: IdentityQuery) -> Result<IdentityFilter, AppError> {
         include_archived: query.include_archived,
     };
     Ok(filter)
+}
+
+/// The identity `key` names in `tenant`: an `idn_…` id (tried first), else an `external_ref`;
+/// a merged identity's `external_ref` resolves to the identity it was merged into.
+///
+/// # Errors
+/// [`AppError::NotFound`] when neither names one.
+pub(crate) async fn resolve_identity(
+    store: &dyn IdentityStore,
+    tenant: &Tenant,
+    key: &str,
+) -> Result<Identity, AppError> {
+    if looks_like(key, prefix::IDENTITY) {
+        match store.get(tenant, key).await {
+            Ok(i) => return Ok(i),
+            Err(verifa_ports::RepoError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let found = store
+        .find_by_ref(tenant, key)
+        .await?
+        .ok_or(AppError::NotFound("identity"))?;
+    match (&found.status, &found.merged_into_id) {
+        (IdentityStatus::Merged, Some(into)) => store
+            .get(tenant, into)
+            .await
+            .map_err(AppError::from_repo("identity")),
+        _ => Ok(found),
+    }
 }

@@ -159,6 +159,7 @@ impl SessionService {
             expired_at: None,
             completed_at: None,
             redacted_at: None,
+            retention_expired_at: None,
             created_at: now,
             updated_at: now,
             revision: 0,

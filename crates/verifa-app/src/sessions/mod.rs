@@ -12,23 +12,29 @@
 //! - [`results`]: the decision and the event log.
 //! - [`sealing`]: which key seals a session's data (its own data key, CONTRACT §11.2).
 //! - [`redaction`]: crypto-shredding sessions and deleting their blobs.
+//! - [`erasure`]: redacting an identity with all its sessions.
+//! - [`retention`]: the retention sweeper.
 
 mod document_links;
 mod documents;
+mod erasure;
 mod lifecycle;
 mod links;
 mod redaction;
 mod results;
+mod retention;
 mod runs;
 mod sealing;
 mod simulate;
 
 pub use document_links::{DocumentDownload, LinkQuery, SignedDocument};
 pub use documents::MAX_DOCUMENT_TEXT;
+pub use erasure::IdentityRedaction;
 pub use lifecycle::{MAX_CHECK_NAME_LEN, MAX_CHECKS, MAX_REDIRECT_URL_LEN, NewSession};
 pub use links::MAX_LINK_MINUTES;
 pub use redaction::{MAX_BULK_REDACT, Redaction, RedactionStatus};
 pub use results::ResultView;
+pub use retention::{RETENTION_BATCH, RetentionSweep};
 pub(crate) use sealing::{
     document_text_context, open_extracted, open_fields, seal_extracted, session_cipher,
 };
@@ -81,6 +87,8 @@ pub struct SessionService {
     documents: Arc<dyn SessionDocuments>,
     events: Arc<dyn SessionEventLog>,
     redaction: Arc<dyn SessionRedaction>,
+    /// Identities (erasing a person redacts theirs).
+    identities: Arc<dyn verifa_ports::identities::IdentityStore>,
     runs: Arc<dyn RunStore>,
     workflows: Arc<dyn WorkflowStore>,
     storage: Arc<dyn DocumentStorage>,
@@ -109,6 +117,7 @@ impl SessionService {
             documents: ports.session_documents.clone(),
             events: ports.session_events.clone(),
             redaction: ports.session_redaction.clone(),
+            identities: ports.identities.clone(),
             runs: ports.runs.clone(),
             workflows: ports.workflows.clone(),
             storage: ports.documents.clone(),

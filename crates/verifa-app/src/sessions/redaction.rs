@@ -63,11 +63,13 @@ impl SessionService {
     /// [`AppError::NotFound`] for an unknown or another environment's session;
     /// [`AppError::InvalidState`] while its run or review is under way.
     pub async fn redact(&self, caller: &Caller, id: &str) -> Result<Redaction, AppError> {
+        let now = self.clock.now();
         self.redact_by(
             By::Caller(caller),
             &caller.tenant(),
             id,
             RedactReason::Requested,
+            now,
         )
         .await
     }
@@ -109,14 +111,15 @@ impl SessionService {
         Ok(outcomes)
     }
 
-    async fn redact_by(
+    /// Redacts one session for `by`, at `now` (the retention sweeper's time for its own).
+    pub(crate) async fn redact_by(
         &self,
         by: By<'_>,
         tenant: &verifa_domain::tenancy::Tenant,
         id: &str,
         reason: RedactReason,
+        now: DateTime<Utc>,
     ) -> Result<Redaction, AppError> {
-        let now = self.clock.now();
         let queued = retrying!(
             "the session",
             async {
@@ -147,9 +150,7 @@ impl SessionService {
                 documents_removed: 0,
             });
         };
-        for blob in &queued {
-            self.delete_blob(blob, now).await;
-        }
+        self.delete_blobs(&queued, now).await;
         Ok(Redaction {
             session_id: id.to_owned(),
             status: RedactionStatus::Deleted,
@@ -174,7 +175,7 @@ impl SessionService {
 
     /// One blob deletion; the queue learns the outcome. Never fails the caller: the redaction
     /// has committed, and a blob under a destroyed key is unreadable already.
-    async fn delete_blob(&self, blob: &BlobDeletion, now: DateTime<Utc>) -> bool {
+    pub(crate) async fn delete_blob(&self, blob: &BlobDeletion, now: DateTime<Utc>) -> bool {
         let outcome = match self.storage.delete(&blob.storage_key).await {
             Ok(()) => self.redaction.blob_deleted(blob.id).await.map(|()| true),
             Err(e) => {

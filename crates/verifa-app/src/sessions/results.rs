@@ -14,7 +14,7 @@ use verifa_ports::sessions::{EventRecord, ResultRecord};
 pub struct ResultView {
     /// The stored result.
     pub record: ResultRecord,
-    /// Decrypted extracted data.
+    /// Decrypted extracted data (empty once past the sensitive-data window or redacted).
     pub extracted_data: Map<String, Value>,
     /// The session.
     pub session: Session,
@@ -29,7 +29,13 @@ impl SessionService {
             .result(&session.tenant, id)
             .await?
             .ok_or(AppError::NotFound("result"))?;
-        let extracted_data = super::open_extracted(&self.cipher, &session, &record)?;
+        // Past the sensitive-data window the data stays stored (exports read it) but the API
+        // no longer shows it (CONTRACT §11.3); redacted, there is none left.
+        let extracted_data = if session.serves_documents() {
+            super::open_extracted(&self.cipher, &session, &record)?
+        } else {
+            Map::new()
+        };
         Ok(ResultView {
             record,
             extracted_data,

@@ -140,6 +140,7 @@ mod tests {
             expired_at: None,
             completed_at: Some(now),
             redacted_at: None,
+            retention_expired_at: None,
             created_at: now,
             updated_at: now,
             revision: 1,

@@ -6,11 +6,13 @@
 //! - [`completion`]: how a completed session moves an identity (status, counters, dates).
 //! - [`rules`]: tags, flags, archive, monitoring and patch rules.
 //! - [`merge`]: merging identities into one.
+//! - [`erasure`]: redacting an identity.
 //! - [`lookup`]: the fields an identity search matches and their normal forms.
 //! - [`types`]: identity types (`idt_`) and their statuses.
 //! - [`events`]: the `identity.*` webhook events and their payloads.
 
 pub mod completion;
+pub mod erasure;
 pub mod events;
 pub mod lookup;
 pub mod merge;

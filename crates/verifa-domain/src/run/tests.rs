@@ -54,6 +54,7 @@ fn session() -> Session {
         expired_at: None,
         completed_at: None,
         redacted_at: None,
+        retention_expired_at: None,
         created_at: at(0),
         updated_at: at(0),
         revision: 0,

@@ -73,6 +73,9 @@ pub enum SessionEvent {
         /// Documents deleted.
         documents_removed: u64,
     },
+    /// `session.retention-expired` without redaction: the organization does not redact
+    /// automatically, so the data stays until redacted by hand.
+    RetentionExpired,
     /// `session.approved`, `session.declined` or `session.requires-review`.
     Decided {
         /// The outcome.
@@ -98,7 +101,8 @@ impl SessionEvent {
             SessionEvent::Redacted {
                 reason: RedactReason::RetentionExpired,
                 ..
-            } => "session.retention-expired",
+            }
+            | SessionEvent::RetentionExpired => "session.retention-expired",
             SessionEvent::Decided { outcome, .. } => decision_event_type(*outcome),
         }
     }
@@ -128,6 +132,18 @@ impl SessionEvent {
                 data.insert("retention_status".into(), json!("redacted"));
                 data.insert("documents_removed".into(), json!(documents_removed));
                 data.insert("redacted_at".into(), json!(session.redacted_at));
+                data.insert("data_redacted".into(), json!(true));
+            }
+            SessionEvent::RetentionExpired => {
+                data.insert(
+                    "retention_status".into(),
+                    json!(session.retention_status.as_str()),
+                );
+                data.insert("data_redacted".into(), json!(false));
+                data.insert(
+                    "retention_expired_at".into(),
+                    json!(session.retention_expired_at),
+                );
             }
             SessionEvent::AwaitingExternal {
                 run_id,

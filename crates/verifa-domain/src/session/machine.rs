@@ -104,6 +104,13 @@ pub enum Action {
         /// How many documents the redaction deletes (the event reports it).
         documents_removed: u64,
     },
+    /// The sensitive-data window closed (CONTRACT §11.3): `retention_status` becomes
+    /// `sensitive_redacted`. The data stays stored (exports read it) but the API shows no
+    /// extracted data and no documents, and nothing that needs them may happen again.
+    ExpireSensitiveData,
+    /// The retention period ended for an organization that does not redact automatically:
+    /// announces `session.retention-expired`, once; the data stays until redacted by hand.
+    ExpireRetention,
 }
 
 impl Action {
@@ -145,11 +152,32 @@ impl Action {
                 "session.redacted",
                 vec!["retention_status", "personal_data", "documents"],
             ),
+            Action::ExpireSensitiveData => {
+                ("session.sensitive_data_expired", vec!["retention_status"])
+            }
+            Action::ExpireRetention => ("session.retention_expired", vec!["retention_expired_at"]),
             Action::RunPaused { .. } | Action::RunCompleted { .. } | Action::RunFailed => {
                 return None;
             }
         };
         Some(entry)
+    }
+
+    /// Whether the action needs the sensitive data that the sensitive-data window removes
+    /// from use (documents, extracted data), or is that window closing again.
+    fn needs_sensitive_data(&self) -> bool {
+        matches!(
+            self,
+            Action::UploadDocument
+                | Action::SubmitToSandbox
+                | Action::SubmitAndRun { .. }
+                | Action::Rerun { .. }
+                | Action::Resume { .. }
+                | Action::GenerateLink { .. }
+                | Action::ResumeRun
+                | Action::OpenCase { .. }
+                | Action::ExpireSensitiveData
+        )
     }
 
     fn verb(&self) -> &'static str {
@@ -171,6 +199,8 @@ impl Action {
             Action::RunCompleted { .. } => "complete the run of",
             Action::RunFailed => "fail the run of",
             Action::Redact { .. } => "redact",
+            Action::ExpireSensitiveData => "expire the sensitive data of",
+            Action::ExpireRetention => "expire the retention of",
         }
     }
 
@@ -219,6 +249,10 @@ impl Action {
                 ),
                 " (wait until its run and review have finished)",
             ),
+            Action::ExpireSensitiveData | Action::ExpireRetention => (
+                matches!(current, S::Completed | S::Expired | S::Failed),
+                " (only finished sessions reach the end of their retention)",
+            ),
             // A gate's timeout moves a run on while its session still awaits the decision.
             Action::RunPaused { .. } | Action::RunCompleted { .. } | Action::RunFailed => (
                 matches!(current, S::Processing | S::AwaitingExternal),
@@ -255,13 +289,22 @@ pub struct Transition {
 /// # Errors
 /// [`IllegalTransition`] when it is not.
 pub fn check(current: &Session, action: &Action) -> Result<(), IllegalTransition> {
+    let refusal = |hint| IllegalTransition {
+        current: current.status,
+        verb: action.verb(),
+        hint,
+    };
     if current.is_redacted() {
         // A redacted session keeps its status but no data: nothing may change it again.
-        return Err(IllegalTransition {
-            current: current.status,
-            verb: action.verb(),
-            hint: " (its data was redacted)",
-        });
+        return Err(refusal(" (its data was redacted)"));
+    }
+    if current.retention_status == RetentionStatus::SensitiveRedacted
+        && action.needs_sensitive_data()
+    {
+        return Err(refusal(" (its sensitive data passed its retention period)"));
+    }
+    if current.retention_expired_at.is_some() && matches!(action, Action::ExpireRetention) {
+        return Err(refusal(" (its retention period already expired)"));
     }
     let (allowed, hint) = action.allowed_from(current.status);
     if allowed {
@@ -384,10 +427,18 @@ pub fn transition(
             next.data_key = None;
             next.retention_status = RetentionStatus::Redacted;
             next.redacted_at = Some(now);
+            if reason == RedactReason::RetentionExpired {
+                next.retention_expired_at = Some(now);
+            }
             events.push(SessionEvent::Redacted {
                 reason,
                 documents_removed,
             });
+        }
+        Action::ExpireSensitiveData => next.retention_status = RetentionStatus::SensitiveRedacted,
+        Action::ExpireRetention => {
+            next.retention_expired_at = Some(now);
+            events.push(SessionEvent::RetentionExpired);
         }
     }
     Ok(Transition {

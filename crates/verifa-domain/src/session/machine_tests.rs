@@ -35,6 +35,7 @@ fn session(status: SessionStatus) -> Session {
         expired_at: None,
         completed_at: None,
         redacted_at: None,
+        retention_expired_at: None,
         created_at: at(0),
         updated_at: at(0),
         revision: 0,
@@ -452,4 +453,77 @@ fn a_redacted_session_refuses_every_change() {
             panic!("{action:?} changed a redacted session: {:?}", t.session);
         }
     }
+}
+
+#[test]
+fn the_sensitive_window_hides_data_and_refuses_what_needs_it() {
+    use super::super::RetentionStatus;
+    for status in [S::Completed, S::Expired, S::Failed] {
+        let t = transition(&session(status), Action::ExpireSensitiveData, at(5))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            t.session.retention_status,
+            RetentionStatus::SensitiveRedacted
+        );
+        assert_eq!(t.session.status, status, "the status stays");
+        assert!(t.events.is_empty(), "no webhook for the sensitive window");
+        assert!(!t.session.serves_documents());
+        let e = transition(&t.session, Action::Resume { token: token() }, at(6))
+            .err()
+            .unwrap_or_else(|| panic!("{status:?} resumed"));
+        assert!(e.to_string().contains("retention"), "{e}");
+        assert!(transition(&t.session, Action::ExpireSensitiveData, at(6)).is_err());
+        assert!(
+            transition(&t.session, Action::ExpireRetention, at(6)).is_ok(),
+            "the full period still ends"
+        );
+    }
+    for status in [
+        S::Pending,
+        S::Processing,
+        S::UnderReview,
+        S::AwaitingExternal,
+    ] {
+        assert!(!allowed(status, Action::ExpireSensitiveData), "{status:?}");
+        assert!(!allowed(status, Action::ExpireRetention), "{status:?}");
+    }
+}
+
+#[test]
+fn retention_expires_once() {
+    let t = transition(&session(S::Completed), Action::ExpireRetention, at(5))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.session.retention_expired_at, Some(at(5)));
+    assert_eq!(t.events, vec![SessionEvent::RetentionExpired]);
+    assert_eq!(t.events[0].event_type(), "session.retention-expired");
+    let payload = t.events[0].payload(&t.session);
+    assert_eq!(payload["data_redacted"], false);
+    assert_eq!(payload["retention_status"], "active");
+    assert!(transition(&t.session, Action::ExpireRetention, at(6)).is_err());
+    let redacted = transition(
+        &t.session,
+        Action::Redact {
+            reason: RedactReason::Requested,
+            documents_removed: 0,
+        },
+        at(7),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(redacted.session.is_redacted(), "redaction by hand follows");
+}
+
+#[test]
+fn retention_redaction_announces_retention_expiry() {
+    let t = transition(
+        &session(S::Completed),
+        Action::Redact {
+            reason: RedactReason::RetentionExpired,
+            documents_removed: 4,
+        },
+        at(5),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.session.retention_expired_at, Some(at(5)));
+    assert_eq!(t.events[0].event_type(), "session.retention-expired");
+    assert_eq!(t.events[0].payload(&t.session)["data_redacted"], true);
 }

@@ -61,6 +61,9 @@ pub struct Session {
     pub completed_at: Option<DateTime<Utc>>,
     /// When its data was redacted.
     pub redacted_at: Option<DateTime<Utc>>,
+    /// When its data reached the end of its retention period (`session.retention-expired` was
+    /// announced; the sweeper never announces it twice).
+    pub retention_expired_at: Option<DateTime<Utc>>,
     /// Creation.
     pub created_at: DateTime<Utc>,
     /// Last change.

@@ -278,6 +278,15 @@ impl SessionChange {
     }
 }
 
+/// The two passes of the retention sweeper (CONTRACT §11.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionPass {
+    /// Sessions still `active` whose sensitive-data window closed.
+    Sensitive,
+    /// Sessions not yet redacted whose retention period ended and was not yet announced.
+    Full,
+}
+
 /// Filters of the session list.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {

@@ -1,10 +1,14 @@
-//! [`SessionRedaction`]: crypto-shredding a session (CONTRACT §11.2) in one transaction, and the
+//! [`SessionRedaction`]: crypto-shredding a session (CONTRACT §11.2), or an identity with all its
+//! sessions (§11.4), in one transaction, and the
 //! durable queue of document blobs whose deletion storage has yet to confirm.
 
 use super::SessionChange;
 use crate::RepoError;
+use crate::identities::NewIdentityEvent;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use verifa_domain::audit::AuditDraft;
+use verifa_domain::identity::Identity;
 use verifa_domain::tenancy::Tenant;
 
 /// A document blob queued for deletion by a redaction.
@@ -34,6 +38,22 @@ pub trait SessionRedaction: Send + Sync {
     /// # Errors
     /// As [`SessionStore::apply`](super::SessionStore::apply); nothing is written on error.
     async fn redact(&self, change: &SessionChange) -> Result<Vec<BlobDeletion>, RepoError>;
+
+    /// Redacts an identity with all its sessions, in one transaction: each of `sessions` as
+    /// [`redact`](Self::redact) does, then `identity` as
+    /// [`IdentityStore::update`](crate::identities::IdentityStore::update) writes it (fenced on
+    /// its revision), with its events and audit drafts. All or nothing.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when any session or the identity moved on since it was read;
+    /// nothing is written then.
+    async fn redact_identity(
+        &self,
+        sessions: &[SessionChange],
+        identity: &Identity,
+        events: &[NewIdentityEvent],
+        audit: &[AuditDraft],
+    ) -> Result<Vec<BlobDeletion>, RepoError>;
 
     /// Queued deletions due at `now`, oldest first, at most `limit`.
     async fn due_blob_deletions(

@@ -1,6 +1,6 @@
 //! [`SessionStore`]: session rows and their atomic changes.
 
-use super::{NewEvent, ResultRecord, SessionChange, SessionFilter};
+use super::{NewEvent, ResultRecord, RetentionPass, SessionChange, SessionFilter};
 use crate::RepoError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -66,6 +66,20 @@ pub trait SessionStore: Send + Sync {
     async fn stale_capture_sessions(
         &self,
         now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Session>, RepoError>;
+
+    /// The tenant's finished sessions (`completed`, `expired`, `failed`) that `pass` applies
+    /// to and that finished before `finished_before`, oldest change first, at most `limit`.
+    /// A session finished when it was completed (`completed_at`), expired (`expired_at`) or
+    /// last changed when failed without a completion time (`updated_at`). `Sensitive`: still
+    /// `active`; `Full`: `active` or `sensitive_redacted`, with no `retention_expired_at`.
+    /// Sessions under review or still at work are never returned.
+    async fn retention_due(
+        &self,
+        tenant: &Tenant,
+        pass: RetentionPass,
+        finished_before: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<Session>, RepoError>;
 }

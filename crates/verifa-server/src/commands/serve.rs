@@ -71,6 +71,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         app.services.clone(),
         stop_rx.clone(),
     ));
+    let retention_sweeper = tokio::spawn(background::sweep_retention(
+        app.services.clone(),
+        stop_rx.clone(),
+    ));
     let case_sweeper = tokio::spawn(background::sweep_cases(
         app.services.clone(),
         stop_rx.clone(),
@@ -108,6 +112,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let _ = expirer.await;
     let _ = case_sweeper.await;
     let _ = blob_deleter.await;
+    let _ = retention_sweeper.await;
     // Last: it seals what the finished requests and jobs queued.
     let _ = audit_sealer.await;
     for worker in run_workers {

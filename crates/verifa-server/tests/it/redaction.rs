@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use verifa_testkit::{TestDatabase, both_backends};
 
-const EMAIL: &str = "anna.maria.eriksson@example.se";
+pub(crate) const EMAIL: &str = "anna.maria.eriksson@example.se";
 
 /// What the walkthrough's passport and the pre-fill fields say about the person.
-const SECRETS: [&str; 8] = [
+pub(crate) const SECRETS: [&str; 8] = [
     "ERIKSSON",
     "Eriksson",
     "ANNA",
@@ -23,11 +23,11 @@ const SECRETS: [&str; 8] = [
     "fake-jpeg-body",
 ];
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return found;
@@ -43,7 +43,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-fn ok(r: &crate::harness::TestResponse) -> Value {
+pub(crate) fn ok(r: &crate::harness::TestResponse) -> Value {
     assert!(
         r.status.is_success(),
         "{}: {}",
@@ -54,7 +54,7 @@ fn ok(r: &crate::harness::TestResponse) -> Value {
 }
 
 /// The session's lookup hashes and duplicate fingerprints, read straight from the database.
-async fn hashes_of(app: &TestApp, session_id: &str) -> Vec<String> {
+pub(crate) async fn hashes_of(app: &TestApp, session_id: &str) -> Vec<String> {
     use sea_orm::ConnectionTrait;
     let conn = app.db.connection();
     let backend = conn.get_database_backend();
@@ -86,7 +86,7 @@ async fn hashes_of(app: &TestApp, session_id: &str) -> Vec<String> {
 
 /// A live session with pre-filled e-mail, a passport front (with its MRZ) and a selfie, run
 /// through OCR, duplicate detection and the age check to approval.
-async fn verified_session(app: &TestApp, key: &str) -> String {
+pub(crate) async fn verified_session(app: &TestApp, key: &str) -> String {
     ok(&app
         .post("/api/v1/workflows")
         .key(key)

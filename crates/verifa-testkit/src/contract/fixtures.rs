@@ -97,6 +97,7 @@ pub fn session(
         expired_at: None,
         completed_at: None,
         redacted_at: None,
+        retention_expired_at: None,
         created_at,
         updated_at: created_at,
         revision: 0,

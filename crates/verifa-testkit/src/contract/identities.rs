@@ -427,3 +427,86 @@ pub async fn merge_moves_sessions_atomically(stores: Stores) {
     assert_eq!(primary.session_count, 3);
     assert_eq!(primary.latest_session_id.as_deref(), Some("ses_idn_m3"));
 }
+
+/// An identity's redaction writes its sessions and itself together: one stale session fence
+/// and nothing is written; with fresh fences all of it is.
+pub async fn identity_redaction_is_all_or_nothing(stores: Stores) {
+    use crate::contract::sessions::redacting;
+    let (live, _) = organization(&stores, "org_idn_erase").await;
+    let mut done = Vec::new();
+    for n in 0..2 {
+        let p = processing_session(&stores, &live, &format!("ses_idn_e{n}"), "person_e").await;
+        let c = completing(&p, Outcome::Approved, at(10 + n));
+        stores.sessions.apply(&c).await.unwrap();
+        done.push(stores.sessions.get(&live, &p.id).await.unwrap());
+    }
+    let person = stores
+        .identities
+        .find_by_ref(&live, "person_e")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut erased = person.clone();
+    erased.redact(at(40)).unwrap();
+    let event = || NewIdentityEvent {
+        id: format!("evt_c{:08}", unique()),
+        event: IdentityEvent::Updated,
+    };
+    let mut stale = done[1].clone();
+    stale.revision -= 1;
+    let refused = stores
+        .redaction
+        .redact_identity(
+            &[redacting(&done[0], 0), redacting(&stale, 0)],
+            &erased,
+            &[event()],
+            &[draft(&live, at(40))],
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(RepoError::Conflict(_))),
+        "{refused:?}"
+    );
+    for s in &done {
+        assert!(
+            !stores
+                .sessions
+                .get(&live, &s.id)
+                .await
+                .unwrap()
+                .is_redacted()
+        );
+    }
+    assert_eq!(
+        stores.identities.get(&live, &person.id).await.unwrap(),
+        person,
+        "the identity is unchanged"
+    );
+
+    stores
+        .redaction
+        .redact_identity(
+            &[redacting(&done[0], 0), redacting(&done[1], 0)],
+            &erased,
+            &[event()],
+            &[draft(&live, at(40))],
+        )
+        .await
+        .unwrap();
+    for s in &done {
+        assert!(
+            stores
+                .sessions
+                .get(&live, &s.id)
+                .await
+                .unwrap()
+                .is_redacted()
+        );
+    }
+    let stored = stores.identities.get(&live, &person.id).await.unwrap();
+    assert_eq!(stored.status, IdentityStatus::Redacted);
+    assert_eq!(stored.external_ref, None);
+    assert_eq!(stored.revision, person.revision + 1);
+    let last = events_of(&stores, &live, &person.id).await.pop().unwrap();
+    assert_eq!(last.event_type, "identity.updated");
+}

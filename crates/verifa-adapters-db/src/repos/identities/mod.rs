@@ -7,7 +7,7 @@
 //! - [`types`]: identity types.
 
 pub(crate) mod feed;
-mod rows;
+pub(crate) mod rows;
 mod search;
 mod types;
 

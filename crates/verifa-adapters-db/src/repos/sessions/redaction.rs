@@ -22,51 +22,46 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use verifa_crypto::Cipher;
+use verifa_domain::audit::AuditDraft;
+use verifa_domain::identity::Identity;
 use verifa_domain::session::Session;
 use verifa_ports::RepoError;
+use verifa_ports::identities::NewIdentityEvent;
 use verifa_ports::sessions::{BlobDeletion, SessionChange, SessionRedaction};
 
 #[async_trait]
 impl SessionRedaction for Database {
     async fn redact(&self, change: &SessionChange) -> Result<Vec<BlobDeletion>, RepoError> {
         let txn = self.conn.begin().await.map_err(map_db)?;
+        let outcome = redact_in(&txn, change, &self.cipher).await;
+        let queued = settle(txn, outcome).await?;
+        self.checkpoint_after_redaction().await;
+        Ok(queued)
+    }
+
+    async fn redact_identity(
+        &self,
+        sessions: &[SessionChange],
+        identity: &Identity,
+        events: &[NewIdentityEvent],
+        audit: &[AuditDraft],
+    ) -> Result<Vec<BlobDeletion>, RepoError> {
+        let txn = self.conn.begin().await.map_err(map_db)?;
         let outcome = async {
-            apply_in(&txn, change, &self.cipher).await?;
-            let s = &change.session;
-            let queued = condemn_documents(&txn, s).await?;
-            results::Entity::update_many()
-                .col_expr(
-                    results::Column::ExtractedDataEncrypted,
-                    Expr::value(Option::<String>::None),
-                )
-                .filter(results::Column::SessionId.eq(s.id.clone()))
-                .exec(&txn)
-                .await
-                .map_err(map_db)?;
-            lookups::Entity::delete_many()
-                .filter(lookups::Column::SessionId.eq(s.id.clone()))
-                .exec(&txn)
-                .await
-                .map_err(map_db)?;
-            fingerprints::Entity::delete_many()
-                .filter(fingerprints::Column::SessionId.eq(s.id.clone()))
-                .exec(&txn)
-                .await
-                .map_err(map_db)?;
-            strip_runs(&txn, s, &self.cipher).await?;
+            let mut queued = Vec::new();
+            for change in sessions {
+                queued.extend(redact_in(&txn, change, &self.cipher).await?);
+            }
+            crate::repos::identities::rows::update_in(&txn, identity).await?;
+            let mut after = identity.clone();
+            after.revision = after.revision.saturating_add(1);
+            crate::repos::identities::rows::append_events(&txn, &after, events).await?;
+            crate::repos::audit::append(&txn, audit).await?;
             Ok(queued)
         }
         .await;
         let queued = settle(txn, outcome).await?;
-        if self.conn.get_database_backend() == DbBackend::Sqlite {
-            // The rows are zeroed in the database file (secure_delete), but their old page
-            // images stay in the write-ahead log until a checkpoint copies it back and
-            // truncates it. Best effort: a busy database is checkpointed by a later call.
-            let _ = self
-                .conn
-                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-                .await;
-        }
+        self.checkpoint_after_redaction().await;
         Ok(queued)
     }
 
@@ -114,6 +109,52 @@ impl SessionRedaction for Database {
             .map_err(map_db)?;
         Ok(())
     }
+}
+
+impl Database {
+    /// On SQLite, the rows are zeroed in the database file (secure_delete), but their old page
+    /// images stay in the write-ahead log until a checkpoint copies it back and truncates it.
+    /// Best effort: a busy database is checkpointed by a later call.
+    async fn checkpoint_after_redaction(&self) {
+        if self.conn.get_database_backend() == DbBackend::Sqlite {
+            let _ = self
+                .conn
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await;
+        }
+    }
+}
+
+/// One session's redaction inside an open transaction.
+async fn redact_in(
+    txn: &DatabaseTransaction,
+    change: &SessionChange,
+    cipher: &Cipher,
+) -> Result<Vec<BlobDeletion>, RepoError> {
+    apply_in(txn, change, cipher).await?;
+    let s = &change.session;
+    let queued = condemn_documents(txn, s).await?;
+    results::Entity::update_many()
+        .col_expr(
+            results::Column::ExtractedDataEncrypted,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(results::Column::SessionId.eq(s.id.clone()))
+        .exec(txn)
+        .await
+        .map_err(map_db)?;
+    lookups::Entity::delete_many()
+        .filter(lookups::Column::SessionId.eq(s.id.clone()))
+        .exec(txn)
+        .await
+        .map_err(map_db)?;
+    fingerprints::Entity::delete_many()
+        .filter(fingerprints::Column::SessionId.eq(s.id.clone()))
+        .exec(txn)
+        .await
+        .map_err(map_db)?;
+    strip_runs(txn, s, cipher).await?;
+    Ok(queued)
 }
 
 fn deletion_from(m: queue::Model) -> Result<BlobDeletion, RepoError> {

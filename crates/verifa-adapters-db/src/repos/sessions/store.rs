@@ -14,10 +14,12 @@ use sea_orm::{
 };
 use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
-use verifa_domain::session::{Session, SessionStatus};
+use verifa_domain::session::{RetentionStatus, Session, SessionStatus};
 use verifa_domain::tenancy::Tenant;
 use verifa_ports::RepoError;
-use verifa_ports::sessions::{NewEvent, ResultRecord, SessionChange, SessionFilter, SessionStore};
+use verifa_ports::sessions::{
+    NewEvent, ResultRecord, RetentionPass, SessionChange, SessionFilter, SessionStore,
+};
 
 #[async_trait]
 impl SessionStore for Database {
@@ -133,6 +135,64 @@ impl SessionStore for Database {
             ]))
             .filter(sessions::Column::TokenExpiresAt.lt(now))
             .order_by_asc(sessions::Column::TokenExpiresAt)
+            .limit(limit)
+            .all(&self.conn)
+            .await
+            .map_err(map_db)?
+            .into_iter()
+            .map(session_from)
+            .collect()
+    }
+
+    async fn retention_due(
+        &self,
+        tenant: &Tenant,
+        pass: RetentionPass,
+        finished_before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Session>, RepoError> {
+        use sessions::Column as C;
+        let finished = Condition::any()
+            .add(
+                Condition::all()
+                    .add(C::Status.eq(SessionStatus::Completed.as_str()))
+                    .add(C::CompletedAt.lt(finished_before)),
+            )
+            .add(
+                Condition::all()
+                    .add(C::Status.eq(SessionStatus::Expired.as_str()))
+                    .add(C::ExpiredAt.lt(finished_before)),
+            )
+            .add(
+                Condition::all()
+                    .add(C::Status.eq(SessionStatus::Failed.as_str()))
+                    .add(
+                        Condition::any()
+                            .add(C::CompletedAt.lt(finished_before))
+                            .add(
+                                Condition::all()
+                                    .add(C::CompletedAt.is_null())
+                                    .add(C::UpdatedAt.lt(finished_before)),
+                            ),
+                    ),
+            );
+        let held = match pass {
+            RetentionPass::Sensitive => {
+                Condition::all().add(C::RetentionStatus.eq(RetentionStatus::Active.as_str()))
+            }
+            RetentionPass::Full => Condition::all()
+                .add(C::RetentionStatus.is_in([
+                    RetentionStatus::Active.as_str(),
+                    RetentionStatus::SensitiveRedacted.as_str(),
+                ]))
+                .add(C::RetentionExpiredAt.is_null()),
+        };
+        sessions::Entity::find()
+            .filter(in_tenant(C::OrgId, C::Environment, tenant))
+            .filter(held)
+            .filter(finished)
+            .order_by_asc(C::UpdatedAt)
+            .order_by_asc(C::Id)
             .limit(limit)
             .all(&self.conn)
             .await

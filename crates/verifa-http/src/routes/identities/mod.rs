@@ -1,8 +1,9 @@
 //! The identities group (CONTRACT §7.2): reads in [`reads`], search in [`search`], changes in
-//! [`writes`], merges in [`merge`], the object in [`objects`]; identity types live in `routes::identity_types`. `{id}`
+//! [`writes`], merges in [`merge`], erasure in [`erasure`], the object in [`objects`]; identity types live in `routes::identity_types`. `{id}`
 //! is an `idn_…` id or an `external_ref`. Reads need `identities:read`, writes
 //! `identities:write`.
 
+pub mod erasure;
 pub mod merge;
 pub mod objects;
 pub mod reads;
@@ -20,7 +21,11 @@ pub(crate) const WRITE: &str = "identities:write";
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(reads::list_identities, writes::create_identity))
-        .routes(routes!(reads::get_identity, writes::update_identity))
+        .routes(routes!(
+            reads::get_identity,
+            writes::update_identity,
+            erasure::redact_identity
+        ))
         .routes(routes!(search::search_identities))
         .routes(routes!(reads::list_identity_sessions))
         .routes(routes!(reads::identity_audit_log))

@@ -223,7 +223,8 @@ pub struct ResultObject {
     pub processing_mode: ProcessingMode,
     /// Country used.
     pub country_used: Option<String>,
-    /// Sensitive data expired.
+    /// Past the sensitive-data window: `extracted_data` is `{}` and no document is served,
+    /// though the data stays stored until the retention period ends.
     pub sensitive_data_expired: bool,
     /// `{policy: {status, passed}}`.
     #[schema(value_type = Object)]
@@ -254,7 +255,8 @@ impl From<ResultView> for ResultObject {
             rejection_reason: r.verdict.rejection_reason,
             processing_mode: summary.processing_mode,
             country_used: summary.country_used,
-            sensitive_data_expired: false,
+            sensitive_data_expired: v.session.retention_status
+                == RetentionStatus::SensitiveRedacted,
             check_results: serde_json::to_value(summary.check_results)
                 .unwrap_or_else(|_| Value::Object(Map::new())),
             workflow_run_id: r.workflow_run_id,

@@ -11,7 +11,7 @@ use verifa_ports::RepoError;
 use verifa_ports::sessions::SessionChange;
 
 /// The change a redaction writes: no key, no fields, `redacted`.
-fn redacting(before: &Session, documents_removed: u64) -> SessionChange {
+pub fn redacting(before: &Session, documents_removed: u64) -> SessionChange {
     let mut planned = change(
         before,
         before.status,
@@ -254,4 +254,122 @@ pub async fn blob_deletions_wait_until_confirmed(stores: Stores) {
             .unwrap(),
         []
     );
+}
+
+/// The retention scan: finished sessions only, counted from when they finished, per pass.
+pub async fn retention_due_selects_finished_sessions_per_pass(stores: Stores) {
+    use verifa_ports::sessions::RetentionPass::{Full, Sensitive};
+    let (live, sandbox) = organization(&stores, "org_retention").await;
+    let finished = |id: &str, status: SessionStatus, when: i64| {
+        let mut s = session(&live, id, status, t0());
+        s.updated_at = at(when);
+        match status {
+            SessionStatus::Completed => s.completed_at = Some(at(when)),
+            SessionStatus::Expired => s.expired_at = Some(at(when)),
+            _ => {}
+        }
+        s
+    };
+    let mut hidden = finished("ses_ret_hidden", SessionStatus::Completed, 10);
+    hidden.retention_status = RetentionStatus::SensitiveRedacted;
+    let mut announced = finished("ses_ret_announced", SessionStatus::Completed, 10);
+    announced.retention_expired_at = Some(at(50));
+    let mut redacted = finished("ses_ret_redacted", SessionStatus::Completed, 10);
+    redacted.retention_status = RetentionStatus::Redacted;
+    let mut elsewhere = finished("ses_ret_sandbox", SessionStatus::Completed, 10);
+    elsewhere.tenant = sandbox.clone();
+    let mut late = finished("ses_ret_late", SessionStatus::Completed, 200);
+    late.updated_at = at(20);
+    for s in [
+        finished("ses_ret_completed", SessionStatus::Completed, 12),
+        finished("ses_ret_expired", SessionStatus::Expired, 11),
+        finished("ses_ret_failed", SessionStatus::Failed, 13),
+        finished("ses_ret_review", SessionStatus::UnderReview, 1),
+        finished("ses_ret_processing", SessionStatus::Processing, 1),
+        finished("ses_ret_pending", SessionStatus::Pending, 1),
+        hidden,
+        announced,
+        redacted,
+        elsewhere,
+        late,
+    ] {
+        insert_session(&stores, s).await;
+    }
+    let ids = |found: Vec<Session>| found.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let due = |pass, before, limit| stores.sessions.retention_due(&live, pass, before, limit);
+    assert_eq!(
+        ids(due(Sensitive, at(100), 10).await.unwrap()),
+        [
+            "ses_ret_announced",
+            "ses_ret_expired",
+            "ses_ret_completed",
+            "ses_ret_failed"
+        ],
+        "active ones, oldest change first"
+    );
+    assert_eq!(
+        ids(due(Full, at(100), 10).await.unwrap()),
+        [
+            "ses_ret_hidden",
+            "ses_ret_expired",
+            "ses_ret_completed",
+            "ses_ret_failed"
+        ],
+        "not redacted, not yet announced"
+    );
+    assert_eq!(
+        ids(due(Full, at(12), 10).await.unwrap()),
+        ["ses_ret_hidden", "ses_ret_expired"],
+        "finished before the cut-off only"
+    );
+    assert_eq!(due(Full, at(100), 1).await.unwrap().len(), 1, "limit");
+    assert_eq!(
+        ids(stores
+            .sessions
+            .retention_due(&sandbox, Full, at(100), 10)
+            .await
+            .unwrap()),
+        ["ses_ret_sandbox"],
+        "one tenant at a time"
+    );
+}
+
+/// Only tenants whose settings set a retention period are listed, with their settings.
+pub async fn settings_with_retention_lists_tenants_with_a_period(stores: Stores) {
+    use verifa_domain::settings::OrgSettings;
+    use verifa_domain::tenancy::{Environment, Tenant};
+    let s = stores.settings.as_ref();
+    let kept = Tenant::new("org_keep", Environment::Live);
+    let full = Tenant::new("org_full", Environment::Live);
+    let sensitive = Tenant::new("org_full", Environment::Sandbox);
+    s.save(
+        &kept,
+        &OrgSettings {
+            case_sla_hours: 8,
+            ..Default::default()
+        },
+        0,
+        at(1),
+        &[],
+    )
+    .await
+    .unwrap();
+    let with_full = OrgSettings {
+        data_retention_days: Some(30),
+        auto_redact_on_retention_expiry: true,
+        ..Default::default()
+    };
+    s.save(&full, &with_full, 0, at(1), &[]).await.unwrap();
+    let with_sensitive = OrgSettings {
+        sensitive_data_retention_days: Some(0),
+        ..Default::default()
+    };
+    s.save(&sensitive, &with_sensitive, 0, at(1), &[])
+        .await
+        .unwrap();
+    let mut found = s.with_retention().await.unwrap();
+    found.sort_by(|a, b| {
+        (&a.0.org_id, a.0.environment.as_str()).cmp(&(&b.0.org_id, b.0.environment.as_str()))
+    });
+    assert_eq!(found, [(full, with_full), (sensitive, with_sensitive)]);
 }
