@@ -6,6 +6,7 @@
 //! - [`audit`]: the audit trail: drafts for every change, listing, and chain verification.
 //! - [`org_users`]: organization users (reviewers, console users) and their passwords.
 //! - [`idempotency`]: the idempotency-key protocol on top of the store port.
+//! - [`exports`]: data-subject access exports of a session.
 //! - [`rate_limit`]: an in-process fixed-window limiter implementing the rate-limit port.
 //! - [`ids`], [`secrets`], [`clock`]: identifiers, random secrets and the system clock.
 
@@ -16,6 +17,7 @@ pub mod cases;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod exports;
 pub mod idempotency;
 pub mod identities;
 pub mod ids;

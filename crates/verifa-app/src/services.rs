@@ -60,6 +60,8 @@ pub struct Services {
     pub workflows: Arc<WorkflowService>,
     /// Sessions.
     pub sessions: Arc<SessionService>,
+    /// Data-subject exports.
+    pub exports: Arc<crate::exports::ExportService>,
     /// Organization settings.
     pub settings: Arc<crate::settings::SettingsService>,
     /// Webhook endpoints and deliveries.
@@ -78,15 +80,28 @@ impl Services {
     /// Wires every use case over `ports`.
     pub fn new(ports: &Ports, settings: ServiceSettings) -> Self {
         let api_keys = Arc::new(ApiKeyService::new(ports, settings.versions));
+        let cases = Arc::new(CaseService::new(
+            ports,
+            settings.cipher.clone(),
+            settings.lookup_key.clone(),
+        ));
+        let sessions = Arc::new(SessionService::new(
+            ports,
+            settings.cipher.clone(),
+            settings.lookup_key.clone(),
+            settings.sessions,
+            settings.simulator.clone(),
+        ));
         Self {
+            exports: Arc::new(crate::exports::ExportService::new(
+                ports,
+                sessions.clone(),
+                cases.clone(),
+            )),
             organizations: Arc::new(OrganizationService::new(ports, api_keys.clone())),
             org_users: Arc::new(OrgUserService::new(ports)),
             audit: Arc::new(AuditService::new(ports)),
-            cases: Arc::new(CaseService::new(
-                ports,
-                settings.cipher.clone(),
-                settings.lookup_key.clone(),
-            )),
+            cases,
             identities: Arc::new(IdentityService::new(
                 ports,
                 settings.cipher.clone(),
@@ -105,13 +120,7 @@ impl Services {
                 Arc::new(settings.cipher.clone()),
                 settings.webhooks,
             )),
-            sessions: Arc::new(SessionService::new(
-                ports,
-                settings.cipher,
-                settings.lookup_key,
-                settings.sessions,
-                settings.simulator,
-            )),
+            sessions,
             settings: Arc::new(crate::settings::SettingsService::new(ports)),
             health: ports.health.clone(),
             rate_limiter: ports.rate_limiter.clone(),

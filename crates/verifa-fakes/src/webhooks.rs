@@ -197,6 +197,24 @@ impl DeliveryStore for MemoryStore {
             .ok_or(RepoError::NotFound)
     }
 
+    async fn deliveries_for_session(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+        limit: u64,
+    ) -> Result<Vec<DeliveryRecord>, RepoError> {
+        let w = self.world()?;
+        let mut items: Vec<DeliveryRecord> = w
+            .deliveries
+            .values()
+            .filter(|d| &d.tenant == tenant && d.session_id.as_deref() == Some(session_id))
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(items)
+    }
+
     async fn list_deliveries(
         &self,
         tenant: &Tenant,

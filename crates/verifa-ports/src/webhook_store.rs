@@ -311,6 +311,15 @@ pub trait DeliveryStore: Send + Sync {
     /// Gets a delivery of the tenant. [`RepoError::NotFound`] when absent.
     async fn get_delivery(&self, tenant: &Tenant, id: &str) -> Result<DeliveryRecord, RepoError>;
 
+    /// Every delivery of a session's events to any endpoint of the tenant, oldest first, at
+    /// most `limit` (a data-subject export lists them).
+    async fn deliveries_for_session(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+        limit: u64,
+    ) -> Result<Vec<DeliveryRecord>, RepoError>;
+
     /// Deliveries of an endpoint, newest first.
     async fn list_deliveries(
         &self,

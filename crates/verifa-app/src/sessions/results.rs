@@ -43,6 +43,33 @@ impl SessionService {
         })
     }
 
+    /// The decision of `session` for a data-subject export: the extracted data decrypted
+    /// even past the sensitive-data window (none is left once redacted); `None` before any.
+    pub async fn result_for_export(
+        &self,
+        caller: &Caller,
+        session: &Session,
+    ) -> Result<Option<ResultView>, AppError> {
+        let Some(record) = self.sessions.result(&caller.tenant(), &session.id).await? else {
+            return Ok(None);
+        };
+        let extracted_data = super::open_extracted(&self.cipher, session, &record)?;
+        Ok(Some(ResultView {
+            record,
+            extracted_data,
+            session: session.clone(),
+        }))
+    }
+
+    /// The session's document metadata, whatever its retention status (exports).
+    pub async fn stored_documents(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Vec<verifa_ports::sessions::DocumentRecord>, AppError> {
+        Ok(self.documents.documents(&caller.tenant(), id).await?)
+    }
+
     /// The session's event log.
     pub async fn events(
         &self,

@@ -11,6 +11,7 @@ mod concurrency;
 mod conventions;
 mod documents;
 mod events;
+mod exports;
 mod harness;
 mod idempotency;
 mod identities;

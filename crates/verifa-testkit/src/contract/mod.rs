@@ -178,6 +178,7 @@ macro_rules! contract_suite {
             webhooks::requeue_failed_only_from_failed,
             webhooks::delete_endpoint_deletes_its_deliveries,
             webhooks::webhook_reads_are_tenant_scoped,
+            webhooks::deliveries_for_session_span_endpoints,
             workflows::publish_is_a_compare_and_set_on_the_head_version,
             workflows::publish_marks_the_draft_published,
             workflows::one_default_per_tenant,

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Statement, TransactionTrait,
+    QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use verifa_domain::audit::AuditDraft;
 use verifa_domain::pagination::{Page, PageRequest};
@@ -145,6 +145,26 @@ impl DeliveryStore for Database {
             .map_err(map_db)?
             .ok_or(RepoError::NotFound)?;
         delivery_from(m)
+    }
+
+    async fn deliveries_for_session(
+        &self,
+        tenant: &Tenant,
+        session_id: &str,
+        limit: u64,
+    ) -> Result<Vec<DeliveryRecord>, RepoError> {
+        deliveries::Entity::find()
+            .filter(delivery_tenant(tenant))
+            .filter(deliveries::Column::SessionId.eq(session_id))
+            .order_by_asc(deliveries::Column::CreatedAt)
+            .order_by_asc(deliveries::Column::Id)
+            .limit(limit)
+            .all(&self.conn)
+            .await
+            .map_err(map_db)?
+            .into_iter()
+            .map(delivery_from)
+            .collect()
     }
 
     async fn list_deliveries(

@@ -7,10 +7,12 @@
 //! - [`runs`]: reprocess, trigger, gate decisions, resume, the run and its attempts.
 //! - [`results`]: the decision and the event log.
 //! - [`redaction`]: redacting one session or a batch (CONTRACT §11.4).
+//! - [`export`]: the data-subject access export of a session.
 //! - [`objects`], [`run_objects`]: the response bodies; [`input`]: `POST /sessions` aliases.
 
 pub mod documents;
 pub mod downloads;
+pub mod export;
 pub mod input;
 pub mod lifecycle;
 pub mod links;
@@ -60,4 +62,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::trigger_workflow))
         .routes(routes!(redaction::redact_session))
         .routes(routes!(redaction::bulk_redact_sessions))
+        .routes(routes!(export::export_session))
 }

@@ -128,3 +128,40 @@ pub async fn webhook_reads_are_tenant_scoped(stores: Stores) {
         .unwrap();
     assert_eq!(by_id, [ep]);
 }
+
+/// A session's deliveries to every endpoint of its tenant, oldest first, capped; never another
+/// tenant's.
+pub async fn deliveries_for_session_span_endpoints(stores: Stores) {
+    let (live, sandbox) = organization(&stores, "org_wh_session").await;
+    let a = insert_endpoint(&stores, endpoint(&live, "webhook_sa")).await;
+    let b = insert_endpoint(&stores, endpoint(&live, "webhook_sb")).await;
+    let other = insert_endpoint(&stores, endpoint(&sandbox, "webhook_sc")).await;
+    insert_deliveries(
+        &stores,
+        &[
+            delivery(&b, "whd_s2", "ses_s", 2, at(2)),
+            delivery(&a, "whd_s1", "ses_s", 1, at(1)),
+            delivery(&a, "whd_s3", "ses_s", 3, at(3)),
+            delivery(&a, "whd_other_session", "ses_t", 1, at(1)),
+            delivery(&other, "whd_other_tenant", "ses_s", 1, at(1)),
+        ],
+    )
+    .await;
+    let ids = |found: Vec<DeliveryRecord>| found.into_iter().map(|d| d.id).collect::<Vec<_>>();
+    let d = stores.deliveries.as_ref();
+    assert_eq!(
+        ids(d.deliveries_for_session(&live, "ses_s", 10).await.unwrap()),
+        ["whd_s1", "whd_s2", "whd_s3"]
+    );
+    assert_eq!(
+        ids(d.deliveries_for_session(&live, "ses_s", 2).await.unwrap()),
+        ["whd_s1", "whd_s2"]
+    );
+    assert_eq!(
+        ids(d
+            .deliveries_for_session(&sandbox, "ses_s", 10)
+            .await
+            .unwrap()),
+        ["whd_other_tenant"]
+    );
+}

@@ -1,0 +1,162 @@
+//! Data-subject access exports (CONTRACT §11.4) through the real router on both databases:
+//! everything held about a session, decrypted, with 24-hour document links, audited.
+
+use crate::harness::TestApp;
+use crate::redaction::{EMAIL, ok, verified_session};
+use serde_json::{Value, json};
+use verifa_testkit::{TestDatabase, both_backends};
+
+async fn export(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let key = app.live_key.clone();
+    let endpoint = ok(&app
+        .post("/api/v1/webhooks/endpoints")
+        .key(&key)
+        .json(json!({"url": "https://hooks.example.com/verifa", "enabled_events": ["session.approved"]}))
+        .send()
+        .await);
+    let id = verified_session(&app, &key).await;
+    app.services
+        .webhooks
+        .dispatcher("test")
+        .fan_out_once()
+        .await
+        .unwrap();
+
+    let e = ok(&app
+        .get(&format!("/api/v1/sessions/{id}/export"))
+        .key(&key)
+        .send()
+        .await);
+    assert_eq!(e["session"]["id"], id.as_str(), "{e}");
+    assert_eq!(
+        e["fields"]["email"], EMAIL,
+        "pre-fill fields are personal data held"
+    );
+    assert_eq!(e["result"]["status"], "approved");
+    assert_eq!(
+        e["result"]["extracted_data"]["document_number"],
+        "L898902C3"
+    );
+    let documents = e["documents"].as_array().unwrap();
+    assert_eq!(documents.len(), 2);
+    let link = documents[0]["download_url"].as_str().unwrap();
+    let expires: i64 = link
+        .split("expires=")
+        .nth(1)
+        .and_then(|rest| rest.split('&').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ttl = expires - chrono::Utc::now().timestamp();
+    assert!((86_000..=86_400).contains(&ttl), "24 h links: {ttl}");
+    let path = link
+        .split_once("/api/v1/")
+        .map(|(_, p)| format!("/api/v1/{p}"))
+        .unwrap();
+    let bytes = app.get(&path).no_key().send().await;
+    assert!(
+        bytes.status.is_success(),
+        "the export's link serves the document"
+    );
+    assert_eq!(e["workflow_run"]["final_status"], "approved");
+    let mut policies: Vec<&str> = e["check_attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["policy"].as_str().unwrap())
+        .collect();
+    policies.sort_unstable();
+    // The live workflow also screens and scores risk (added to every live graph).
+    assert_eq!(
+        policies,
+        [
+            "age_verification",
+            "document_ocr",
+            "duplicate_detection",
+            "risk_assessment",
+            "watchlist_screening"
+        ]
+    );
+    assert!(
+        e["check_attempts"].to_string().contains("ERIKSSON"),
+        "check outputs included"
+    );
+    assert_eq!(
+        e["webhook_deliveries"],
+        json!([{"event": "session.approved", "url": endpoint["url"], "status": "pending", "attempts": 0}])
+    );
+    for empty in ["screening", "list_matches", "fraud_signals", "case_notes"] {
+        assert_eq!(e[empty], json!([]), "{empty}");
+    }
+    assert_eq!(e["review_case"], Value::Null);
+    assert!(e["exported_at"].is_string());
+    let audit = ok(&app
+        .get(&format!(
+            "/api/v1/events?resource_id={id}&action=api.session.export"
+        ))
+        .key(&key)
+        .send()
+        .await);
+    assert_eq!(audit["data"].as_array().unwrap().len(), 1, "{audit}");
+
+    // Past the sensitive window the data is exported, but no link serves documents.
+    ok(&app
+        .patch("/api/v1/settings")
+        .key(&key)
+        .json(json!({"sensitive_data_retention_days": 0}))
+        .send()
+        .await);
+    app.services
+        .sessions
+        .sweep_retention(chrono::Utc::now() + chrono::Duration::minutes(1))
+        .await
+        .unwrap();
+    let e = ok(&app
+        .get(&format!("/api/v1/sessions/{id}/export"))
+        .key(&key)
+        .send()
+        .await);
+    assert_eq!(e["result"]["sensitive_data_expired"], true);
+    assert_eq!(
+        e["result"]["extracted_data"]["document_number"],
+        "L898902C3"
+    );
+    assert_eq!(e["documents"].as_array().unwrap().len(), 2);
+    assert_eq!(e["documents"][0]["download_url"], Value::Null);
+
+    // After redaction the export says what is left: the decision, no personal data.
+    ok(&app
+        .delete(&format!("/api/v1/sessions/{id}/data"))
+        .key(&key)
+        .send()
+        .await);
+    let e = ok(&app
+        .get(&format!("/api/v1/sessions/{id}/export"))
+        .key(&key)
+        .send()
+        .await);
+    assert_eq!(e["result"]["extracted_data"], json!({}));
+    assert_eq!(e["documents"], json!([]));
+    assert!(!e.to_string().contains("ERIKSSON"), "{e}");
+    assert!(!e.to_string().contains(EMAIL));
+
+    // Unknown, another environment's, or without the scope.
+    app.get("/api/v1/sessions/ses_nobody/export")
+        .key(&key)
+        .send()
+        .await
+        .assert_error(404, "not_found");
+    app.get(&format!("/api/v1/sessions/{id}/export"))
+        .key(&app.sandbox_key)
+        .send()
+        .await
+        .assert_error(404, "not_found");
+    let (_, writer) = app.key_with_scopes(&["sessions:create"]).await;
+    app.get(&format!("/api/v1/sessions/{id}/export"))
+        .key(&writer)
+        .send()
+        .await
+        .assert_error(403, "insufficient_scope");
+}
+both_backends!(session_export_holds_everything, export);
