@@ -2,20 +2,26 @@
 //! session — the session and its pre-fill fields, its decision with the extracted data decrypted (past the
 //! sensitive-data window too, `api_pii_fields` ignored), its documents with 24-hour download
 //! links, its run and every check attempt, its review case and notes, and where its webhooks
-//! went. Every export is audited (`api.session.export`).
+//! went; and about one person (an identity with the exports of all its sessions). Every export
+//! is audited (`api.session.export`, `api.identity.export`).
 
 use crate::api_keys::Caller;
 use crate::cases::{CaseService, Note};
 use crate::error::AppError;
+use crate::identities::resolve_identity;
 use crate::sessions::{ResultView, SessionService};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 use verifa_domain::case::Case;
+use verifa_domain::identity::{Identity, IdentityStatus};
+use verifa_domain::pagination::PageRequest;
 use verifa_domain::run::WorkflowRun;
 use verifa_domain::session::Session;
+use verifa_domain::tenancy::Tenant;
 use verifa_ports::audit::AuditLog;
 use verifa_ports::clock::Clock;
+use verifa_ports::identities::{IdentityFilter, IdentityStore};
 use verifa_ports::runs::NodeExecution;
 use verifa_ports::sessions::DocumentRecord;
 use verifa_ports::webhook_store::{DeliveryStore, EndpointStore};
@@ -74,9 +80,32 @@ pub struct SessionExport {
     pub exported_at: DateTime<Utc>,
 }
 
+/// Everything held about one person.
+#[derive(Debug, Clone)]
+pub struct IdentityExport {
+    /// The identity.
+    pub identity: Identity,
+    /// The exports of its sessions, newest first.
+    pub sessions: Vec<SessionExport>,
+    /// Identities merged into this one (their sessions are among `sessions`).
+    pub merged_from: Vec<String>,
+    /// When.
+    pub exported_at: DateTime<Utc>,
+}
+
+/// Most sessions one identity export includes (newest first).
+pub const MAX_EXPORTED_SESSIONS: usize = 500;
+
+/// Identities read per page while collecting an identity's sessions or merged identities.
+const PAGE: u64 = 100;
+
+/// Most merged identities scanned for an identity's merge links.
+const MAX_MERGED_SCAN: u64 = 10_000;
+
 /// The export use cases.
 pub struct ExportService {
     sessions: Arc<SessionService>,
+    identities: Arc<dyn IdentityStore>,
     cases: Arc<CaseService>,
     deliveries: Arc<dyn DeliveryStore>,
     endpoints: Arc<dyn EndpointStore>,
@@ -93,6 +122,7 @@ impl ExportService {
     ) -> Self {
         Self {
             sessions,
+            identities: ports.identities.clone(),
             cases,
             deliveries: ports.webhook_deliveries.clone(),
             endpoints: ports.webhook_endpoints.clone(),
@@ -110,6 +140,93 @@ impl ExportService {
         let draft = caller.audit("api.session.export", "session", id, export.exported_at);
         self.audit.append(&[draft]).await?;
         Ok(export)
+    }
+
+    /// Exports one person (`GET /identities/{id}/export`, by id or external reference) with
+    /// their sessions, and audits it once.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for an unknown identity.
+    pub async fn identity(&self, caller: &Caller, key: &str) -> Result<IdentityExport, AppError> {
+        let tenant = caller.tenant();
+        let identity = resolve_identity(self.identities.as_ref(), &tenant, key).await?;
+        let mut sessions = Vec::new();
+        let mut offset = 0;
+        while sessions.len() < MAX_EXPORTED_SESSIONS {
+            let page = self
+                .identities
+                .sessions(
+                    &tenant,
+                    &identity.id,
+                    PageRequest {
+                        limit: PAGE,
+                        offset,
+                    },
+                )
+                .await?;
+            let got = u64::try_from(page.items.len()).unwrap_or(u64::MAX);
+            for s in page
+                .items
+                .iter()
+                .take(MAX_EXPORTED_SESSIONS - sessions.len())
+            {
+                sessions.push(self.gather(caller, &s.session_id).await?);
+            }
+            offset += got;
+            if got < PAGE || offset >= page.total {
+                break;
+            }
+        }
+        let merged_from = self.merged_into(&tenant, &identity.id).await?;
+        let exported_at = self.clock.now();
+        let draft = caller.audit("api.identity.export", "identity", &identity.id, exported_at);
+        self.audit.append(&[draft]).await?;
+        Ok(IdentityExport {
+            identity,
+            sessions,
+            merged_from,
+            exported_at,
+        })
+    }
+
+    /// The identities merged into `identity_id`.
+    async fn merged_into(
+        &self,
+        tenant: &Tenant,
+        identity_id: &str,
+    ) -> Result<Vec<String>, AppError> {
+        let filter = IdentityFilter {
+            status: Some(IdentityStatus::Merged),
+            include_archived: true,
+            ..IdentityFilter::default()
+        };
+        let mut found = Vec::new();
+        let mut offset = 0;
+        while offset < MAX_MERGED_SCAN {
+            let page = self
+                .identities
+                .list(
+                    tenant,
+                    &filter,
+                    PageRequest {
+                        limit: PAGE,
+                        offset,
+                    },
+                )
+                .await?;
+            let got = u64::try_from(page.items.len()).unwrap_or(u64::MAX);
+            found.extend(
+                page.items
+                    .into_iter()
+                    .filter(|i| i.merged_into_id.as_deref() == Some(identity_id))
+                    .map(|i| i.id),
+            );
+            offset += got;
+            if got < PAGE || offset >= page.total {
+                break;
+            }
+        }
+        Ok(found)
     }
 
     /// Everything about one session, unaudited (identity exports audit once for all).

@@ -160,3 +160,91 @@ async fn export(db: TestDatabase) {
         .assert_error(403, "insufficient_scope");
 }
 both_backends!(session_export_holds_everything, export);
+
+/// A sandbox session of `person`, completed by `simulate approve`.
+async fn approved(app: &TestApp, person: &str) -> String {
+    let s = ok(&app
+        .post("/api/v1/sessions")
+        .json(json!({"external_ref": person}))
+        .send()
+        .await);
+    let id = s["id"].as_str().unwrap().to_owned();
+    ok(&app
+        .post(&format!("/api/v1/sessions/{id}/simulate"))
+        .json(json!({"action": "approve"}))
+        .send()
+        .await);
+    id
+}
+
+async fn identity_export(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let first = approved(&app, "user_dsar").await;
+    let second = approved(&app, "user_dsar").await;
+    let old = approved(&app, "user_dsar_old").await;
+    let primary = ok(&app.get("/api/v1/identities/user_dsar").send().await)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secondary = ok(&app.get("/api/v1/identities/user_dsar_old").send().await)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(&app
+        .post("/api/v1/identities/merge")
+        .json(json!({"primary_identity_id": primary, "secondary_identity_id": secondary}))
+        .send()
+        .await);
+
+    let e = ok(&app.get("/api/v1/identities/user_dsar/export").send().await);
+    assert_eq!(e["identity"]["id"], primary.as_str(), "{e}");
+    assert_eq!(e["identity"]["external_ref"], "user_dsar");
+    let mut exported: Vec<&str> = e["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session"]["id"].as_str().unwrap())
+        .collect();
+    exported.sort_unstable();
+    let mut expected = vec![first.as_str(), second.as_str(), old.as_str()];
+    expected.sort_unstable();
+    assert_eq!(exported, expected, "the merged identity's session too");
+    assert!(
+        e["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["result"]["extracted_data"]["first_name"] == "Jane"),
+        "decrypted: {e}"
+    );
+    assert_eq!(
+        e["identity_links"],
+        json!([{"identity_id": secondary, "kind": "merged"}])
+    );
+    for empty in ["checks", "findings", "identity_relationships"] {
+        assert_eq!(e[empty], json!([]), "{empty}");
+    }
+    assert_eq!(e["face_embeddings_count"], 0);
+    let audit = ok(&app
+        .get(&format!(
+            "/api/v1/events?resource_id={primary}&action=api.identity.export"
+        ))
+        .send()
+        .await);
+    assert_eq!(
+        audit["data"].as_array().unwrap().len(),
+        1,
+        "audited once: {audit}"
+    );
+    app.get("/api/v1/identities/user_nobody/export")
+        .send()
+        .await
+        .assert_error(404, "not_found");
+    let (_, reader) = app.key_with_scopes(&["sessions:read"]).await;
+    app.get(&format!("/api/v1/identities/{primary}/export"))
+        .key(&reader)
+        .send()
+        .await
+        .assert_error(403, "insufficient_scope");
+}
+both_backends!(identity_export_holds_every_session, identity_export);

@@ -1,9 +1,10 @@
 //! The identities group (CONTRACT §7.2): reads in [`reads`], search in [`search`], changes in
-//! [`writes`], merges in [`merge`], erasure in [`erasure`], the object in [`objects`]; identity types live in `routes::identity_types`. `{id}`
+//! [`writes`], merges in [`merge`], erasure in [`erasure`], the export in [`export`], the object in [`objects`]; identity types live in `routes::identity_types`. `{id}`
 //! is an `idn_…` id or an `external_ref`. Reads need `identities:read`, writes
 //! `identities:write`.
 
 pub mod erasure;
+pub mod export;
 pub mod merge;
 pub mod objects;
 pub mod reads;
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(search::search_identities))
         .routes(routes!(reads::list_identity_sessions))
+        .routes(routes!(export::export_identity))
         .routes(routes!(reads::identity_audit_log))
         .routes(routes!(
             writes::add_identity_tag,
