@@ -21,6 +21,7 @@ pub mod exports;
 pub mod idempotency;
 pub mod identities;
 pub mod ids;
+pub mod master_key;
 pub mod org_users;
 pub mod organizations;
 pub mod ports;

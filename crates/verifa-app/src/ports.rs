@@ -50,6 +50,8 @@ pub struct Ports {
     pub session_events: Arc<dyn SessionEventLog>,
     /// Redaction (crypto-shredding) and the blob-deletion queue.
     pub session_redaction: Arc<dyn SessionRedaction>,
+    /// Wrapped data keys (master-key rotation).
+    pub data_keys: Arc<dyn verifa_ports::sessions::DataKeyStore>,
     /// Workflow runs.
     pub runs: Arc<dyn RunStore>,
     /// Workflows, versions and rollout maps.

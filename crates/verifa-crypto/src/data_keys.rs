@@ -59,6 +59,29 @@ impl Cipher {
         Ok(next.wrap_data_key(&key, owner_id))
     }
 
+    /// Whether `wrapped` is under this (the current) master key.
+    pub fn wraps_currently(&self, wrapped: &str) -> bool {
+        wrapped_key_id(wrapped) == Some(self.key_id.as_str())
+    }
+
+    /// A data key wrapped under a retired master key, re-wrapped under this one (`None` when it
+    /// already is): the rotation step. The data key itself, and so the data, stays as it is.
+    ///
+    /// # Errors
+    /// [`CryptoError::Undecryptable`] when neither this key nor a retired one wrapped it, or it
+    /// belongs to another owner or was tampered with.
+    pub fn rewrap_to_current(
+        &self,
+        wrapped: &str,
+        owner_id: &str,
+    ) -> Result<Option<String>, CryptoError> {
+        if self.wraps_currently(wrapped) {
+            return Ok(None);
+        }
+        let key = self.unwrap_raw(wrapped, owner_id)?;
+        Ok(Some(self.wrap_data_key(&key, owner_id)))
+    }
+
     fn wrap_data_key(&self, key: &[u8], owner_id: &str) -> String {
         let sealed = self.seal_text(&B64.encode(key), &wrap_context(owner_id));
         format!("{}:{sealed}", self.key_id)
@@ -66,10 +89,8 @@ impl Cipher {
 
     fn unwrap_raw(&self, wrapped: &str, owner_id: &str) -> Result<Vec<u8>, CryptoError> {
         let (key_id, sealed) = wrapped.split_once(':').ok_or(CryptoError::Undecryptable)?;
-        if key_id != self.key_id {
-            return Err(CryptoError::Undecryptable);
-        }
-        let text = self.open_text(sealed, &wrap_context(owner_id))?;
+        let master = self.by_key_id(key_id).ok_or(CryptoError::Undecryptable)?;
+        let text = master.open_text(sealed, &wrap_context(owner_id))?;
         B64.decode(text).map_err(|_| CryptoError::Undecryptable)
     }
 }
@@ -128,6 +149,38 @@ mod tests {
         let reopened = new.open_data_key(&rewrapped, "ses_1").unwrap();
         assert_eq!(reopened.open_text(&sealed, "ctx").unwrap(), "Jane Doe");
         assert!(old.open_data_key(&rewrapped, "ses_1").is_err());
+    }
+
+    #[test]
+    fn a_retired_master_key_still_opens_and_is_rewrapped() {
+        let (old, new) = (master(1), master(2));
+        let (key, wrapped) = old.new_data_key("ses_1");
+        let sealed = key.seal_text("Jane Doe", "ctx");
+        let legacy = old.seal_text("run state", "run");
+        let keyring = new.clone().with_retired(vec![old.clone()]);
+        assert!(!keyring.wraps_currently(&wrapped));
+        let opened = keyring.open_data_key(&wrapped, "ses_1").unwrap();
+        assert_eq!(opened.open_text(&sealed, "ctx").unwrap(), "Jane Doe");
+        assert_eq!(keyring.open_text(&legacy, "run").unwrap(), "run state");
+        let rewrapped = keyring
+            .rewrap_to_current(&wrapped, "ses_1")
+            .unwrap()
+            .unwrap();
+        assert!(keyring.wraps_currently(&rewrapped));
+        assert_eq!(keyring.rewrap_to_current(&rewrapped, "ses_1"), Ok(None));
+        assert!(
+            new.open_data_key(&rewrapped, "ses_1").is_ok(),
+            "no longer needs the old key"
+        );
+        assert!(new.open_data_key(&wrapped, "ses_1").is_err());
+        assert!(
+            keyring.rewrap_to_current(&wrapped, "ses_2").is_err(),
+            "bound to its owner"
+        );
+        assert!(
+            new.open_text(&keyring.seal_text("x", "c"), "c").is_ok(),
+            "the keyring seals with the current key"
+        );
     }
 
     #[test]

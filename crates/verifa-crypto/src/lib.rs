@@ -32,11 +32,13 @@ pub enum CryptoError {
     Undecryptable,
 }
 
-/// AES-256-GCM with one key.
+/// AES-256-GCM with one key, which seals, and the retired keys it replaced, which still open
+/// what they sealed (a master-key rotation: see [`Cipher::with_retired`]).
 #[derive(Clone)]
 pub struct Cipher {
     aead: Aes256Gcm,
     key_id: String,
+    retired: std::sync::Arc<Vec<Cipher>>,
 }
 
 impl std::fmt::Debug for Cipher {
@@ -61,7 +63,34 @@ impl Cipher {
         Ok(Self {
             aead,
             key_id: data_keys::master_key_id(key),
+            retired: std::sync::Arc::default(),
         })
+    }
+
+    /// The same cipher, also opening what the `retired` keys sealed (never sealing with them):
+    /// after a master-key rotation the new key seals, and the old ones stay readable until
+    /// nothing under them is left.
+    pub fn with_retired(mut self, retired: Vec<Cipher>) -> Self {
+        let own = self.key_id.clone();
+        self.retired = std::sync::Arc::new(
+            retired
+                .into_iter()
+                .filter(|c| c.key_id != own)
+                .map(|c| Cipher {
+                    retired: std::sync::Arc::default(),
+                    ..c
+                })
+                .collect(),
+        );
+        self
+    }
+
+    /// The key sealing under `key_id`, this one or a retired one.
+    fn by_key_id(&self, key_id: &str) -> Option<&Cipher> {
+        if self.key_id == key_id {
+            return Some(self);
+        }
+        self.retired.iter().find(|c| c.key_id == key_id)
     }
 
     /// Encrypts bytes; the output is nonce ‖ ciphertext ‖ tag.
@@ -84,21 +113,26 @@ impl Cipher {
         out
     }
 
-    /// Decrypts the output of [`Cipher::seal`].
+    /// Decrypts the output of [`Cipher::seal`], by this key or a retired one.
     pub fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let (nonce, ciphertext) = sealed
             .split_at_checked(NONCE_LEN)
             .ok_or(CryptoError::Undecryptable)?;
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CryptoError::Undecryptable)?;
-        self.aead
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: context,
-                },
-            )
-            .map_err(|_| CryptoError::Undecryptable)
+        std::iter::once(self)
+            .chain(self.retired.iter())
+            .find_map(|c| {
+                c.aead
+                    .decrypt(
+                        &Nonce::from(nonce),
+                        Payload {
+                            msg: ciphertext,
+                            aad: context,
+                        },
+                    )
+                    .ok()
+            })
+            .ok_or(CryptoError::Undecryptable)
     }
 
     /// Encrypts text into the storable `v1.…` form.

@@ -1,4 +1,4 @@
-//! [`SessionRedaction`] in memory: the redacted session, its documents, result data, lookup
+//! [`SessionRedaction`] and [`DataKeyStore`] in memory: the redacted session, its documents, result data, lookup
 //! hashes and run outputs change under one lock, as the database's transaction changes them.
 //! (Duplicate fingerprints live in [`InMemoryDuplicateIndex`](crate::InMemoryDuplicateIndex),
 //! a check executor's store, which the database keeps in a table of its own.)
@@ -12,7 +12,9 @@ use verifa_domain::audit::AuditDraft;
 use verifa_domain::identity::Identity;
 use verifa_ports::RepoError;
 use verifa_ports::identities::NewIdentityEvent;
-use verifa_ports::sessions::{BlobDeletion, SessionChange, SessionRedaction};
+use verifa_ports::sessions::{
+    BlobDeletion, DataKeyStore, SessionChange, SessionRedaction, WrappedKey,
+};
 
 #[async_trait]
 impl SessionRedaction for MemoryStore {
@@ -114,4 +116,48 @@ fn redact_in(w: &mut World, change: &SessionChange) -> Vec<BlobDeletion> {
         exec.attempt.error = None;
     }
     queued
+}
+
+#[async_trait]
+impl DataKeyStore for MemoryStore {
+    async fn data_keys_not_under(
+        &self,
+        key_id: &str,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<WrappedKey>, RepoError> {
+        let prefix = format!("{key_id}:");
+        Ok(self
+            .world()?
+            .sessions
+            .values()
+            .filter(|s| after.is_none_or(|a| s.id.as_str() > a))
+            .filter_map(|s| {
+                s.data_key
+                    .as_ref()
+                    .filter(|k| !k.starts_with(&prefix))
+                    .map(|wrapped| WrappedKey {
+                        session_id: s.id.clone(),
+                        wrapped: wrapped.clone(),
+                    })
+            })
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect())
+    }
+
+    async fn replace_data_key(
+        &self,
+        session_id: &str,
+        expected: &str,
+        next: &str,
+    ) -> Result<bool, RepoError> {
+        let mut w = self.world()?;
+        match w.sessions.get_mut(session_id) {
+            Some(s) if s.data_key.as_deref() == Some(expected) => {
+                s.data_key = Some(next.to_owned());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
 }

@@ -94,6 +94,7 @@ pub fn ports(settings: &Settings, db: &Database, clock: Arc<dyn Clock>) -> anyho
         session_documents: store.clone(),
         session_events: store.clone(),
         session_redaction: store.clone(),
+        data_keys: store.clone(),
         runs: store.clone(),
         workflows: store.clone(),
         workflow_drafts: store.clone(),

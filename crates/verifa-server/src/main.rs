@@ -151,6 +151,13 @@ enum KeysCommand {
         #[arg(long)]
         label: Option<String>,
     },
+    /// Re-wrap every session's data key under `security.encryption_key` (the old master key
+    /// in `security.previous_encryption_keys`); resumable, the data itself is not touched.
+    RotateMaster {
+        /// Data keys read per batch.
+        #[arg(long, default_value_t = 500)]
+        batch: u64,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -196,6 +203,9 @@ fn main() -> std::process::ExitCode {
                         label,
                     },
             } => commands::keys::create(&settings, &org, &environment, scopes, label).await,
+            Command::Keys {
+                command: KeysCommand::RotateMaster { batch },
+            } => commands::keys::rotate_master(&settings, batch).await,
             Command::Users {
                 command:
                     UsersCommand::Create {

@@ -85,6 +85,7 @@ impl App {
             session_documents: store.clone(),
             session_events: store.clone(),
             session_redaction: store.clone(),
+            data_keys: store.clone(),
             runs: store.clone(),
             workflows: store.clone(),
             workflow_drafts: store.clone(),

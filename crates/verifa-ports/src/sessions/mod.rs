@@ -6,13 +6,16 @@
 //! - [`documents`]: [`SessionDocuments`], document metadata written with a change.
 //! - [`log`]: [`SessionEventLog`], reading the event log.
 //! - [`redaction`]: [`SessionRedaction`], crypto-shredding a session and deleting its blobs.
+//! - [`keys`]: [`DataKeyStore`], re-wrapping data keys under a new master key.
 
 pub mod documents;
+pub mod keys;
 pub mod log;
 pub mod redaction;
 pub mod store;
 
 pub use documents::SessionDocuments;
+pub use keys::{DataKeyStore, WrappedKey};
 pub use log::SessionEventLog;
 pub use redaction::{BlobDeletion, SessionRedaction};
 pub use store::SessionStore;

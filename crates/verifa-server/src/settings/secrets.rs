@@ -17,6 +17,11 @@ pub struct SecuritySettings {
     /// development key in development and test; production must set its own.
     #[serde(default = "empty_secret")]
     pub encryption_key: SecretString,
+    /// Retired encryption keys, comma-separated base64 (secret): they still open what they
+    /// sealed, never seal, until `verifa keys rotate-master` has re-wrapped every data key
+    /// under `encryption_key` (CONTRACT §11.2).
+    #[serde(default = "empty_secret")]
+    pub previous_encryption_keys: SecretString,
     /// HMAC key of identity-search lookup hashes, at least 32 bytes (secret). Empty → the
     /// public development key in development and test; production must set its own.
     #[serde(default = "empty_secret")]
@@ -31,6 +36,7 @@ impl Default for SecuritySettings {
     fn default() -> Self {
         Self {
             encryption_key: empty_secret(),
+            previous_encryption_keys: empty_secret(),
             lookup_key: empty_secret(),
             url_signing_key: empty_secret(),
         }
@@ -65,6 +71,13 @@ impl Settings {
                 "security.encryption_key is the public development key: set a secret key \
                  (VERIFA__SECURITY__ENCRYPTION_KEY) in production",
             );
+        }
+        for (n, retired) in self.previous_keys().enumerate() {
+            if verifa_app::crypto::Cipher::from_base64_key(retired).is_err() {
+                return Err(SettingsError::Invalid(format!(
+                    "security.previous_encryption_keys[{n}] must be 32 bytes, base64-encoded"
+                )));
+            }
         }
         let hmac_keys = [
             HmacKey {
@@ -122,10 +135,29 @@ impl Settings {
         }
     }
 
-    /// The at-rest cipher; `None` in production without a key.
+    /// The configured retired encryption keys (base64), in order.
+    fn previous_keys(&self) -> impl Iterator<Item = &str> {
+        self.security
+            .previous_encryption_keys
+            .expose_secret()
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+    }
+
+    /// The at-rest cipher (the current key, opening what the retired keys sealed too); `None`
+    /// in production without a key.
     pub fn cipher(&self) -> Option<verifa_app::crypto::Cipher> {
         let key = self.key_or_development(&self.security.encryption_key, DEV_ENCRYPTION_KEY)?;
-        verifa_app::crypto::Cipher::from_base64_key(key).ok()
+        let retired = self
+            .previous_keys()
+            .filter_map(|k| verifa_app::crypto::Cipher::from_base64_key(k).ok())
+            .collect();
+        Some(
+            verifa_app::crypto::Cipher::from_base64_key(key)
+                .ok()?
+                .with_retired(retired),
+        )
     }
 
     /// The download-link signer; `None` in production without a key.

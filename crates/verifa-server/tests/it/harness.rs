@@ -195,6 +195,12 @@ impl TestApp {
         }
     }
 
+    /// The database URL (another application over the same database, e.g. other keys).
+    #[allow(dead_code)]
+    pub fn database_url(&self) -> &str {
+        &self._db.url
+    }
+
     /// A run worker over this app's database (live: built-in executors; sandbox: simulated).
     #[allow(dead_code)]
     pub fn worker(&self) -> verifa_app::runs::RunWorker {

@@ -17,6 +17,7 @@ mod idempotency;
 mod identities;
 mod identity_erasure;
 mod identity_search;
+mod key_rotation;
 mod operations;
 mod org_users;
 mod pii_at_rest;

@@ -39,7 +39,9 @@ use verifa_ports::identities::{IdentityStore, IdentityTypeStore};
 use verifa_ports::org_users::OrgUserRepository;
 use verifa_ports::organizations::OrganizationRepository;
 use verifa_ports::runs::RunStore;
-use verifa_ports::sessions::{SessionDocuments, SessionEventLog, SessionRedaction, SessionStore};
+use verifa_ports::sessions::{
+    DataKeyStore, SessionDocuments, SessionEventLog, SessionRedaction, SessionStore,
+};
 use verifa_ports::settings::SettingsStore;
 use verifa_ports::webhook_store::{DeliveryStore, EndpointStore, OutboxFanOut};
 use verifa_ports::workflows::{DraftStore, WorkflowStore};
@@ -57,6 +59,8 @@ pub struct Stores {
     pub events: Arc<dyn SessionEventLog>,
     /// Redaction and the blob-deletion queue.
     pub redaction: Arc<dyn SessionRedaction>,
+    /// Wrapped data keys.
+    pub data_keys: Arc<dyn DataKeyStore>,
     /// Workflow runs.
     pub runs: Arc<dyn RunStore>,
     /// Workflows and versions.
@@ -96,6 +100,7 @@ impl Stores {
             + SessionDocuments
             + SessionEventLog
             + SessionRedaction
+            + DataKeyStore
             + RunStore
             + WorkflowStore
             + DraftStore
@@ -118,6 +123,7 @@ impl Stores {
             documents: store.clone(),
             events: store.clone(),
             redaction: store.clone(),
+            data_keys: store.clone(),
             runs: store.clone(),
             workflows: store.clone(),
             drafts: store.clone(),
@@ -160,6 +166,7 @@ macro_rules! contract_suite {
             sessions::blob_deletions_wait_until_confirmed,
             sessions::retention_due_selects_finished_sessions_per_pass,
             sessions::settings_with_retention_lists_tenants_with_a_period,
+            sessions::data_keys_are_listed_and_replaced_by_compare_and_set,
             runs::claim_run_is_exclusive_under_concurrency,
             runs::claim_run_takes_the_earliest_due_first,
             runs::claim_run_respects_due_time_and_unexpired_leases,

@@ -373,3 +373,74 @@ pub async fn settings_with_retention_lists_tenants_with_a_period(stores: Stores)
     });
     assert_eq!(found, [(full, with_full), (sensitive, with_sensitive)]);
 }
+
+/// The rotation's reads: keys not under a master key id, by session id, across tenants;
+/// the replacement is a compare-and-set on the wrapped key.
+pub async fn data_keys_are_listed_and_replaced_by_compare_and_set(stores: Stores) {
+    let (live, sandbox) = organization(&stores, "org_keys").await;
+    for (tenant, id, key) in [
+        (&live, "ses_key_a", Some("old:a")),
+        (&sandbox, "ses_key_b", Some("old:b")),
+        (&live, "ses_key_c", Some("new:c")),
+        (&live, "ses_key_d", None),
+    ] {
+        let mut s = session(tenant, id, SessionStatus::Pending, t0());
+        s.data_key = key.map(str::to_owned);
+        insert_session(&stores, s).await;
+    }
+    let ids = |found: Vec<verifa_ports::sessions::WrappedKey>| {
+        found
+            .into_iter()
+            .map(|k| (k.session_id, k.wrapped))
+            .collect::<Vec<_>>()
+    };
+    let keys = stores.data_keys.as_ref();
+    assert_eq!(
+        ids(keys.data_keys_not_under("new", None, 10).await.unwrap()),
+        [
+            ("ses_key_a".to_owned(), "old:a".to_owned()),
+            ("ses_key_b".to_owned(), "old:b".to_owned())
+        ]
+    );
+    assert_eq!(
+        ids(keys
+            .data_keys_not_under("new", Some("ses_key_a"), 10)
+            .await
+            .unwrap()),
+        [("ses_key_b".to_owned(), "old:b".to_owned())]
+    );
+    assert_eq!(
+        keys.data_keys_not_under("new", None, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        !keys
+            .replace_data_key("ses_key_a", "old:stale", "new:a")
+            .await
+            .unwrap()
+    );
+    assert!(
+        keys.replace_data_key("ses_key_a", "old:a", "new:a")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        stores
+            .sessions
+            .get(&live, "ses_key_a")
+            .await
+            .unwrap()
+            .data_key
+            .as_deref(),
+        Some("new:a")
+    );
+    assert!(
+        !keys
+            .replace_data_key("ses_key_d", "old:d", "new:d")
+            .await
+            .unwrap()
+    );
+}
