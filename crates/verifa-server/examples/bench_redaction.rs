@@ -9,12 +9,15 @@
 //! through [`verifa_app::sessions::SessionService::redact`] (the use case behind
 //! `DELETE /sessions/{id}/data`: the redaction transaction, then the four blob deletions).
 //! Reported: sessions/s and documents/s redacted, and the latency p50/p95/p99/max of one
-//! redaction.
+//! redaction. With `--retention` the organization sets a one-day retention with automatic
+//! redaction instead, and one retention sweep (the job of `verifa serve`) runs two days later:
+//! reported are sessions/s and documents/s of that sweep.
 //!
 //! ```sh
 //! cargo run --release -p verifa-server --example bench_redaction -- --database-url sqlite
 //! cargo run --release -p verifa-server --example bench_redaction -- \
 //!     --database-url postgres://postgres@127.0.0.1:5432/postgres --sessions 2000 --workers 8
+//! cargo run --release -p verifa-server --example bench_redaction -- --database-url sqlite --retention
 //! ```
 
 // The report goes to stdout; progress to stderr.
@@ -55,6 +58,10 @@ struct Args {
     /// Bytes of each document (a JPEG header and filler).
     #[arg(long, default_value_t = 200_000)]
     document_bytes: usize,
+    /// Measure the retention sweeper (one sweep past a one-day retention) instead of
+    /// concurrent redactions.
+    #[arg(long)]
+    retention: bool,
     /// Keep the database (print where it is).
     #[arg(long)]
     keep: bool,
@@ -118,6 +125,15 @@ async fn run(args: &Args, bench: &BenchDb) -> anyhow::Result<String> {
         bail!("expected {} stored documents, found {blobs}", ids.len() * 4);
     }
 
+    if args.retention {
+        let report = sweep(&services, &caller, args, bench, ids.len(), blobs).await?;
+        let left = count_files(store.path());
+        if left != 0 {
+            bail!("{left} blobs left in the store after the sweep");
+        }
+        db.close().await;
+        return Ok(report);
+    }
     let per = ids.len().div_ceil(args.workers);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -157,6 +173,53 @@ async fn run(args: &Args, bench: &BenchDb) -> anyhow::Result<String> {
     }
     db.close().await;
     report(args, bench, wall, documents, &latencies)
+}
+
+/// One retention sweep over every session, past a one-day retention with auto-redaction.
+async fn sweep(
+    services: &Arc<Services>,
+    caller: &Caller,
+    args: &Args,
+    bench: &BenchDb,
+    sessions: usize,
+    documents: usize,
+) -> anyhow::Result<String> {
+    let patch =
+        serde_json::json!({"data_retention_days": 1, "auto_redact_on_retention_expiry": true});
+    let patch = patch.as_object().context("a JSON object")?;
+    services
+        .settings
+        .patch(caller, patch)
+        .await
+        .map_err(|e| anyhow!("settings: {e:?}"))?;
+    let started = Instant::now();
+    let done = services
+        .sessions
+        .sweep_retention(chrono::Utc::now() + chrono::Duration::days(2))
+        .await
+        .map_err(|e| anyhow!("sweep: {e:?}"))?;
+    let wall = started.elapsed().as_secs_f64().max(1e-9);
+    if done.redacted != sessions {
+        bail!(
+            "the sweep redacted {} of {sessions} sessions",
+            done.redacted
+        );
+    }
+    let mut out = String::new();
+    writeln!(
+        out,
+        "bench_redaction --retention on {}: {sessions} sessions × 4 documents of {} KB, one sweep",
+        bench.backend,
+        args.document_bytes / 1000
+    )?;
+    writeln!(
+        out,
+        "  sweep: {:.0} sessions/s ({:.0} documents/s), {:.2} s in all",
+        sessions as f64 / wall,
+        documents as f64 / wall,
+        wall
+    )?;
+    Ok(out)
 }
 
 /// N completed sandbox sessions with 4 documents each; their ids.
