@@ -58,18 +58,18 @@ impl IdentityService {
                 format!("must name 1 to {MAX_SECONDARIES} identities"),
             ));
         }
-        if request.redact_secondary {
-            return Err(AppError::invalid(
-                "redact_secondary",
-                "redacting identities is not available on this server yet; merge without it",
-            ));
-        }
         let primary = self.by_id(caller, &request.primary_identity_id).await?;
         let mut secondaries = Vec::with_capacity(n);
         for id in &request.secondary_identity_ids {
             secondaries.push(self.by_id(caller, id).await?);
         }
-        let outcome = merge::plan(&primary, &secondaries, self.clock.now()).map_err(refused)?;
+        let now = self.clock.now();
+        let mut outcome = merge::plan(&primary, &secondaries, now).map_err(refused)?;
+        if request.redact_secondary {
+            for s in &mut outcome.secondaries {
+                s.erase_after_merge(now);
+            }
+        }
         let sessions_moved = secondaries.iter().map(|s| s.session_count).sum();
         Ok(MergePreview {
             primary,
@@ -107,10 +107,21 @@ impl IdentityService {
                 ];
                 for s in &outcome.secondaries {
                     events.push((s.id.clone(), event(IdentityEvent::Updated)));
+                    let changes: &[&str] = if request.redact_secondary {
+                        &[
+                            "status",
+                            "merged_into_id",
+                            "external_ref",
+                            "custom_fields",
+                            "tags",
+                        ]
+                    } else {
+                        &["status", "merged_into_id"]
+                    };
                     audit.push(
                         caller
                             .audit("identity.merged_into", "identity", &s.id, now)
-                            .with_changes(["status", "merged_into_id"])
+                            .with_changes(changes.iter().copied())
                             .with_metadata("merged_into_id", outcome.primary.id.clone()),
                     );
                 }

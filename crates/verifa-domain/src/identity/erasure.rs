@@ -16,6 +16,19 @@ impl Identity {
     /// into) or one already redacted.
     pub fn redact(&mut self, now: DateTime<Utc>) -> Result<(), IdentityError> {
         self.ensure_changeable()?;
+        self.erase(now);
+        Ok(())
+    }
+
+    /// Erases a secondary identity a merge just absorbed (`redact_secondary`): its personal
+    /// data goes as [`redact`](Self::redact) removes it and its status is `redacted`, while it
+    /// keeps naming the identity it was merged into. Its sessions moved there, with the person,
+    /// and are not redacted.
+    pub fn erase_after_merge(&mut self, now: DateTime<Utc>) {
+        self.erase(now);
+    }
+
+    fn erase(&mut self, now: DateTime<Utc>) {
         self.external_ref = None;
         self.custom_fields = Map::new();
         self.tags.clear();
@@ -25,7 +38,6 @@ impl Identity {
         self.type_status = None;
         self.redacted_at = Some(now);
         self.updated_at = now;
-        Ok(())
     }
 }
 
@@ -64,9 +76,18 @@ mod tests {
             at,
         );
         merged.status = IdentityStatus::Merged;
+        merged.merged_into_id = Some("idn_1".into());
         assert!(matches!(
             merged.redact(at),
             Err(IdentityError::InvalidState(_))
         ));
+        merged.erase_after_merge(at);
+        assert_eq!(merged.status, IdentityStatus::Redacted);
+        assert_eq!(merged.external_ref, None);
+        assert_eq!(
+            merged.merged_into_id.as_deref(),
+            Some("idn_1"),
+            "still points there"
+        );
     }
 }

@@ -136,3 +136,68 @@ async fn erasure(db: TestDatabase) {
         .assert_error(404, "not_found");
 }
 both_backends!(identity_erasure_is_all_or_nothing, erasure);
+
+async fn merge_redacting_the_secondary(db: TestDatabase) {
+    let app = TestApp::new(db).await;
+    let kept = completed(&app, "user_keep", false).await;
+    let moved = completed(&app, "user_alias", true).await;
+    let primary = ok(&app.get("/api/v1/identities/user_keep").send().await)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secondary = ok(&app.get("/api/v1/identities/user_alias").send().await)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let preview = ok(&app
+        .post("/api/v1/identities/merge/preview")
+        .json(
+            json!({"primary_identity_id": primary, "secondary_identity_id": secondary,
+                     "redact_secondary": true}),
+        )
+        .send()
+        .await);
+    assert!(preview.to_string().contains(&secondary), "{preview}");
+    ok(&app
+        .post("/api/v1/identities/merge")
+        .json(
+            json!({"primary_identity_id": primary, "secondary_identity_id": secondary,
+                     "redact_secondary": true}),
+        )
+        .send()
+        .await);
+    let gone = ok(&app
+        .get(&format!("/api/v1/identities/{secondary}"))
+        .send()
+        .await);
+    assert_eq!(gone["status"], "redacted", "{gone}");
+    assert_eq!(gone["external_ref"], Value::Null);
+    assert_eq!(gone["merged_into_id"], primary.as_str());
+    app.get("/api/v1/identities/user_alias")
+        .send()
+        .await
+        .assert_error(404, "not_found");
+    let sessions = ok(&app
+        .get(&format!("/api/v1/identities/{primary}/sessions"))
+        .send()
+        .await);
+    let ids: Vec<&str> = sessions["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&kept.as_str()) && ids.contains(&moved.as_str()),
+        "{sessions}"
+    );
+    assert_eq!(
+        retention_status(&app, &moved).await,
+        "active",
+        "the moved session is the same person's and stays"
+    );
+}
+both_backends!(
+    merge_can_redact_the_secondary,
+    merge_redacting_the_secondary
+);
