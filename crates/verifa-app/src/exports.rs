@@ -8,7 +8,7 @@
 use crate::api_keys::Caller;
 use crate::cases::{CaseService, Note};
 use crate::error::AppError;
-use crate::identities::resolve_identity;
+use crate::identities::{resolve_identity, session_ids_of};
 use crate::sessions::{ResultView, SessionService};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -96,7 +96,7 @@ pub struct IdentityExport {
 /// Most sessions one identity export includes (newest first).
 pub const MAX_EXPORTED_SESSIONS: usize = 500;
 
-/// Identities read per page while collecting an identity's sessions or merged identities.
+/// Identities read per page while collecting the identities merged into one.
 const PAGE: u64 = 100;
 
 /// Most merged identities scanned for an identity's merge links.
@@ -150,32 +150,16 @@ impl ExportService {
     pub async fn identity(&self, caller: &Caller, key: &str) -> Result<IdentityExport, AppError> {
         let tenant = caller.tenant();
         let identity = resolve_identity(self.identities.as_ref(), &tenant, key).await?;
-        let mut sessions = Vec::new();
-        let mut offset = 0;
-        while sessions.len() < MAX_EXPORTED_SESSIONS {
-            let page = self
-                .identities
-                .sessions(
-                    &tenant,
-                    &identity.id,
-                    PageRequest {
-                        limit: PAGE,
-                        offset,
-                    },
-                )
-                .await?;
-            let got = u64::try_from(page.items.len()).unwrap_or(u64::MAX);
-            for s in page
-                .items
-                .iter()
-                .take(MAX_EXPORTED_SESSIONS - sessions.len())
-            {
-                sessions.push(self.gather(caller, &s.session_id).await?);
-            }
-            offset += got;
-            if got < PAGE || offset >= page.total {
-                break;
-            }
+        let ids = session_ids_of(
+            self.identities.as_ref(),
+            &tenant,
+            &identity.id,
+            MAX_EXPORTED_SESSIONS,
+        )
+        .await?;
+        let mut sessions = Vec::with_capacity(ids.len());
+        for id in &ids {
+            sessions.push(self.gather(caller, id).await?);
         }
         let merged_from = self.merged_into(&tenant, &identity.id).await?;
         let exported_at = self.clock.now();

@@ -30,8 +30,7 @@ impl Cipher {
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
         let wrapped = self.wrap_data_key(&key, owner_id);
-        let cipher = Cipher::from_key(&key).unwrap_or_else(|_| self.clone()); // 32 bytes always fit.
-        (cipher, wrapped)
+        (Cipher::from_array(&key), wrapped)
     }
 
     /// Opens a wrapped data key of `owner_id`.

@@ -59,12 +59,17 @@ impl Cipher {
 
     /// A cipher from 32 raw key bytes.
     pub fn from_key(key: &[u8]) -> Result<Self, CryptoError> {
-        let aead = Aes256Gcm::new_from_slice(key).map_err(|_| CryptoError::BadKey)?;
-        Ok(Self {
-            aead,
+        let key: &[u8; 32] = key.try_into().map_err(|_| CryptoError::BadKey)?;
+        Ok(Self::from_array(key))
+    }
+
+    /// A cipher from a 256-bit key (infallible: the size is the type's).
+    pub(crate) fn from_array(key: &[u8; 32]) -> Self {
+        Self {
+            aead: Aes256Gcm::new(key.into()),
             key_id: data_keys::master_key_id(key),
             retired: std::sync::Arc::default(),
-        })
+        }
     }
 
     /// The same cipher, also opening what the `retired` keys sealed (never sealing with them):

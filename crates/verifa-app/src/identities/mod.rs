@@ -379,3 +379,38 @@ pub(crate) async fn resolve_identity(
         _ => Ok(found),
     }
 }
+
+/// The ids of an identity's sessions, newest first, at most `cap`, read page by page.
+///
+/// # Errors
+/// When the store fails.
+pub(crate) async fn session_ids_of(
+    store: &dyn IdentityStore,
+    tenant: &Tenant,
+    identity_id: &str,
+    cap: usize,
+) -> Result<Vec<String>, AppError> {
+    const PAGE: u64 = 100;
+    let mut ids = Vec::new();
+    let mut offset = 0;
+    while ids.len() < cap {
+        let page = store
+            .sessions(
+                tenant,
+                identity_id,
+                PageRequest {
+                    limit: PAGE,
+                    offset,
+                },
+            )
+            .await?;
+        let got = u64::try_from(page.items.len()).unwrap_or(u64::MAX);
+        let room = cap - ids.len();
+        ids.extend(page.items.into_iter().take(room).map(|s| s.session_id));
+        offset += got;
+        if got < PAGE || offset >= page.total {
+            break;
+        }
+    }
+    Ok(ids)
+}

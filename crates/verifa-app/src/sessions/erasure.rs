@@ -6,10 +6,9 @@ use super::{SessionService, change_by, illegal};
 use crate::actor::By;
 use crate::api_keys::Caller;
 use crate::error::AppError;
-use crate::identities::{event, resolve_identity};
+use crate::identities::{event, resolve_identity, session_ids_of};
 use crate::retry::{Attempt, retrying};
 use verifa_domain::identity::{IdentityError, IdentityEvent, IdentityStatus};
-use verifa_domain::pagination::PageRequest;
 use verifa_domain::session::{self, Action, RedactReason};
 use verifa_ports::RepoError;
 use verifa_ports::sessions::{BlobDeletion, SessionChange};
@@ -28,9 +27,6 @@ pub struct IdentityRedaction {
     /// Screening checks whose subject was erased (none are stored yet: always 0).
     pub checks_redacted: u64,
 }
-
-/// Sessions read per page while collecting an identity's sessions.
-const PAGE: u64 = 100;
 
 impl SessionService {
     /// Redacts an identity (by id or external reference) and all its sessions, atomically.
@@ -53,7 +49,10 @@ impl SessionService {
                     return Ok(Attempt::Done((identity.id, None)));
                 }
                 let mut changes: Vec<SessionChange> = Vec::new();
-                for session_id in self.sessions_of(&identity.tenant, &identity.id).await? {
+                for session_id in
+                    session_ids_of(self.identities.as_ref(), &tenant, &identity.id, usize::MAX)
+                        .await?
+                {
                     let current = self.session(&tenant, &session_id).await?;
                     if current.is_redacted() {
                         continue;
@@ -118,35 +117,6 @@ impl SessionService {
             documents_removed: u64::try_from(queued.len()).unwrap_or(u64::MAX),
             checks_redacted: 0,
         })
-    }
-
-    /// Every session id of an identity.
-    async fn sessions_of(
-        &self,
-        tenant: &verifa_domain::tenancy::Tenant,
-        identity_id: &str,
-    ) -> Result<Vec<String>, AppError> {
-        let mut ids = Vec::new();
-        let mut offset = 0;
-        loop {
-            let page = self
-                .identities
-                .sessions(
-                    tenant,
-                    identity_id,
-                    PageRequest {
-                        limit: PAGE,
-                        offset,
-                    },
-                )
-                .await?;
-            let got = u64::try_from(page.items.len()).unwrap_or(u64::MAX);
-            ids.extend(page.items.into_iter().map(|s| s.session_id));
-            offset += got;
-            if got < PAGE || offset >= page.total {
-                return Ok(ids);
-            }
-        }
     }
 
     /// Deletes condemned blobs after their redaction committed (see `delete_blob`).
